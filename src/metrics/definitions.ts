@@ -1,0 +1,174 @@
+/**
+ * Every Prometheus metric callwright exposes, in one place: names with the
+ * `callwright_` prefix and base units (seconds, bytes), `_total` counters,
+ * histograms rather than summaries (they aggregate across runs and
+ * instances), and only bounded label values: scenario, step and role names
+ * come from the scenario file; result, reason, codec, direction, mode from
+ * closed sets. Never a call id, SIP Call-ID, user or URI: each would make a
+ * new time series per call.
+ */
+import { Counter, Gauge, Histogram, Registry, linearBuckets } from 'prom-client';
+
+/** Call setup on a LAN is tens of ms; through a loaded PBX, seconds; past 30 s it is a timeout anyway. */
+export const CALL_SETUP_BUCKETS_SECONDS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20, 30];
+/** First audio after answer: an IVR prompt heard late takes seconds. */
+export const FIRST_AUDIO_BUCKETS_SECONDS = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20];
+export const CALL_DURATION_BUCKETS_SECONDS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
+/** RFC 3550 interarrival jitter: good audio stays under 30 ms. */
+export const JITTER_BUCKETS_SECONDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5];
+/** ITU-T G.114: one-way delay under 150 ms (RTT ~300 ms) is fine for conversation. */
+export const RTT_BUCKETS_SECONDS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2];
+/** 1.00, 1.25 ... 4.50: the E-model MOS range in quarter steps. */
+export const MOS_BUCKETS = linearBuckets(1, 0.25, 15);
+
+/** Label values for things that are not bounded by nature get mapped onto these. */
+export type ResultLabel = 'success' | 'failed' | 'failed_expected';
+export type MediaDirectionLabel = 'send' | 'receive';
+
+export function createCallwrightMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    callsStarted: new Counter({
+      name: 'callwright_calls_started_total',
+      help: 'Calls started (INVITE about to be sent).',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    callsEnded: new Counter({
+      name: 'callwright_calls_ended_total',
+      help: 'Calls ended, by result (success, failed, failed_expected) and failure reason (none on success).',
+      labelNames: ['scenario', 'result', 'reason'] as const,
+      registers,
+    }),
+    callsActive: new Gauge({
+      name: 'callwright_calls_active',
+      help: 'Calls started and not yet ended.',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    callSetupSeconds: new Histogram({
+      name: 'callwright_call_setup_seconds',
+      help: 'Call start to established (200 OK at the caller), established calls only.',
+      labelNames: ['scenario'] as const,
+      buckets: CALL_SETUP_BUCKETS_SECONDS,
+      registers,
+    }),
+    timeTo180Seconds: new Histogram({
+      name: 'callwright_time_to_180_seconds',
+      help: 'INVITE sent to the first 180/183 provisional response.',
+      labelNames: ['scenario'] as const,
+      buckets: CALL_SETUP_BUCKETS_SECONDS,
+      registers,
+    }),
+    timeToFirstAudioSeconds: new Histogram({
+      name: 'callwright_time_to_first_audio_seconds',
+      help: 'Established to the first received audio packet at the caller.',
+      labelNames: ['scenario'] as const,
+      buckets: FIRST_AUDIO_BUCKETS_SECONDS,
+      registers,
+    }),
+    callDurationSeconds: new Histogram({
+      name: 'callwright_call_duration_seconds',
+      help: 'Established to ended.',
+      labelNames: ['scenario'] as const,
+      buckets: CALL_DURATION_BUCKETS_SECONDS,
+      registers,
+    }),
+    callMos: new Histogram({
+      name: 'callwright_call_mos',
+      help: 'Estimated MOS (E-model, 1..4.5) of each call, from its worst leg.',
+      labelNames: ['scenario'] as const,
+      buckets: MOS_BUCKETS,
+      registers,
+    }),
+    callsByCodec: new Counter({
+      name: 'callwright_calls_by_codec_total',
+      help: 'Ended calls per negotiated codec, as the caller sends (send) and receives (receive) it.',
+      labelNames: ['scenario', 'codec', 'direction'] as const,
+      registers,
+    }),
+    oneWayAudioCalls: new Counter({
+      name: 'callwright_one_way_audio_calls_total',
+      help: 'Ended calls where a leg saw no media in a direction where media was due.',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    registrations: new Counter({
+      name: 'callwright_registrations_total',
+      help: 'REGISTER attempts, by result (success, failed).',
+      labelNames: ['scenario', 'result'] as const,
+      registers,
+    }),
+    registrationSeconds: new Histogram({
+      name: 'callwright_registration_seconds',
+      help: 'REGISTER sent to 200 OK, successful registrations only.',
+      labelNames: ['scenario'] as const,
+      buckets: CALL_SETUP_BUCKETS_SECONDS,
+      registers,
+    }),
+    steps: new Counter({
+      name: 'callwright_steps_total',
+      help: 'Scenario steps ended, by step name, result (passed, failed) and failure reason (none when passed).',
+      labelNames: ['scenario', 'step', 'result', 'reason'] as const,
+      registers,
+    }),
+    dtmf: new Counter({
+      name: 'callwright_dtmf_total',
+      help: 'DTMF tones sent or received, by mode (rfc4733, info).',
+      labelNames: ['scenario', 'mode', 'direction'] as const,
+      registers,
+    }),
+    mediaPacketsReceived: new Counter({
+      name: 'callwright_media_packets_received_total',
+      help: 'RTP packets received by the legs of a role (all streams of the leg).',
+      labelNames: ['scenario', 'role'] as const,
+      registers,
+    }),
+    mediaPacketsSent: new Counter({
+      name: 'callwright_media_packets_sent_total',
+      help: 'RTP packets sent by the legs of a role.',
+      labelNames: ['scenario', 'role'] as const,
+      registers,
+    }),
+    mediaBytesReceived: new Counter({
+      name: 'callwright_media_bytes_received_total',
+      help: 'RTP payload bytes received by the legs of a role.',
+      labelNames: ['scenario', 'role'] as const,
+      registers,
+    }),
+    mediaBytesSent: new Counter({
+      name: 'callwright_media_bytes_sent_total',
+      help: 'RTP payload bytes sent by the legs of a role.',
+      labelNames: ['scenario', 'role'] as const,
+      registers,
+    }),
+    mediaPacketsLost: new Counter({
+      name: 'callwright_media_packets_lost_total',
+      help: 'RTP packets lost on the way to the legs of a role (receiver side).',
+      labelNames: ['scenario', 'role'] as const,
+      registers,
+    }),
+    mediaJitterSeconds: new Histogram({
+      name: 'callwright_media_jitter_seconds',
+      help: 'Received jitter, one observation per leg sample.',
+      labelNames: ['scenario', 'role'] as const,
+      buckets: JITTER_BUCKETS_SECONDS,
+      registers,
+    }),
+    mediaRttSeconds: new Histogram({
+      name: 'callwright_media_rtt_seconds',
+      help: 'Round-trip time, one observation per leg sample.',
+      labelNames: ['scenario', 'role'] as const,
+      buckets: RTT_BUCKETS_SECONDS,
+      registers,
+    }),
+  };
+}
+
+export type CallwrightMetrics = ReturnType<typeof createCallwrightMetrics>;
+
+/** A registry of its own (never prom-client's global one), so runs and tests in one process do not mix. */
+export function createMetricsRegistry(): { registry: Registry; metrics: CallwrightMetrics } {
+  const registry = new Registry();
+  return { registry, metrics: createCallwrightMetrics(registry) };
+}

@@ -1,0 +1,181 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CallResult, LegSample, RunEvent, RunInfo, RunSummary } from '../results.js';
+import { createMetricsRegistry } from './definitions.js';
+import { PrometheusReporter } from './prometheusReporter.js';
+
+const summary = { info: { scenario: 'smoke' } as RunInfo } as RunSummary;
+
+const sample = (callId: string, legId: string, counters: Partial<LegSample>): LegSample => ({
+  atMs: 0,
+  scenario: 'smoke',
+  callId,
+  legId,
+  role: legId.startsWith('caller') ? 'alice' : 'bob',
+  direction: legId.startsWith('caller') ? 'outgoing' : 'incoming',
+  packetsReceived: 0,
+  packetsSent: 0,
+  bytesReceived: 0,
+  bytesSent: 0,
+  packetsLost: 0,
+  inPacketRate: 50,
+  outPacketRate: 50,
+  ...counters,
+});
+
+const endedCall = (callId: string, overrides: Partial<CallResult> = {}): CallResult => ({
+  callId,
+  scenario: 'smoke',
+  iteration: 0,
+  name: 'main',
+  callerRole: 'alice',
+  calleeRole: 'bob',
+  from: 'sip:alice-1001@lab.test',
+  to: 'sip:bob-2002@lab.test',
+  sipCallId: `sip-call-id-${callId}`,
+  startedAtMs: 0,
+  result: 'success',
+  failureExpected: false,
+  oneWayAudio: false,
+  ...overrides,
+});
+
+let outDir: string;
+let warnings: string[];
+beforeEach(() => {
+  outDir = mkdtempSync(join(tmpdir(), 'callwright-metrics-'));
+  warnings = [];
+});
+afterEach(() => rmSync(outDir, { recursive: true, force: true }));
+
+function newReporter() {
+  const { registry, metrics } = createMetricsRegistry();
+  const reporter = new PrometheusReporter({ registry, metrics, outDir, warn: (message) => warnings.push(message) });
+  return { registry, reporter };
+}
+
+/** One exposition line's value, found by metric name and exact label set. */
+function valueOf(exposition: string, series: string): number | undefined {
+  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** A run with two calls: one success with media, one rejected 486. */
+async function runTwoCalls(): Promise<string> {
+  const { reporter } = newReporter();
+  const events: RunEvent[] = [
+    { type: 'registration', atMs: 0, scenario: 'smoke', role: 'alice', ok: true, seconds: 0.04 },
+    { type: 'registration', atMs: 0, scenario: 'smoke', role: 'bob', ok: false, status: 403 },
+    { type: 'callStarted', atMs: 0, scenario: 'smoke', callId: '0.main', callerRole: 'alice' },
+    { type: 'callStarted', atMs: 0, scenario: 'smoke', callId: '1.main', callerRole: 'alice' },
+    { type: 'callEstablished', atMs: 250, scenario: 'smoke', callId: '0.main', setupSeconds: 0.25 },
+    { type: 'sample', sample: sample('0.main', 'caller-leg-a1', { packetsReceived: 50, packetsSent: 50, bytesReceived: 4000, bytesSent: 4100, packetsLost: 1, jitterSeconds: 0.004, rttSeconds: 0.02 }) },
+    { type: 'sample', sample: sample('0.main', 'caller-leg-a1', { packetsReceived: 100, packetsSent: 100, bytesReceived: 8000, bytesSent: 8200, packetsLost: 3, jitterSeconds: 0.006, rttSeconds: 0.03 }) },
+    { type: 'sample', sample: sample('0.main', 'callee-leg-b1', { packetsReceived: 98, packetsSent: 100, bytesReceived: 7800, bytesSent: 8000 }) },
+    { type: 'dtmf', atMs: 0, scenario: 'smoke', callId: '0.main', sent: true, mode: 'rfc4733', tone: '1' },
+    { type: 'dtmf', atMs: 0, scenario: 'smoke', callId: '0.main', sent: true, mode: 'rfc4733', tone: '2' },
+    { type: 'stepEnd', step: { scenario: 'smoke', iteration: 0, index: 0, name: 'call bob', kind: 'call', ok: true, startedAtMs: 0, durationSeconds: 0.3 } },
+    { type: 'stepEnd', step: { scenario: 'smoke', iteration: 1, index: 0, name: 'call bob', kind: 'call', ok: false, failureReason: 'sip_status', startedAtMs: 0, durationSeconds: 0.1 } },
+  ];
+  for (const event of events) reporter.onEvent(event);
+  reporter.onCallEnd(
+    endedCall('0.main', { setupSeconds: 0.25, timeTo180Seconds: 0.05, timeToFirstAudioSeconds: 0.1, durationSeconds: 5, mos: 4.3, codecOut: 'opus', codecIn: 'opus' }),
+  );
+  reporter.onCallEnd(endedCall('1.main', { result: 'failed', failureReason: 'sip_status', sipStatus: 486, oneWayAudio: true }));
+  await reporter.onEnd(summary);
+  return readFileSync(join(outDir, 'metrics.prom'), 'utf8');
+}
+
+describe('PrometheusReporter', () => {
+  it('counts calls by result and reason, and brings calls_active back to 0', async () => {
+    const text = await runTwoCalls();
+    expect(valueOf(text, 'callwright_calls_started_total{scenario="smoke"}')).toBe(2);
+    expect(valueOf(text, 'callwright_calls_ended_total{scenario="smoke",result="success",reason="none"}')).toBe(1);
+    expect(valueOf(text, 'callwright_calls_ended_total{scenario="smoke",result="failed",reason="sip_status"}')).toBe(1);
+    expect(valueOf(text, 'callwright_calls_active{scenario="smoke"}')).toBe(0);
+    expect(valueOf(text, 'callwright_one_way_audio_calls_total{scenario="smoke"}')).toBe(1);
+  });
+
+  it('observes setup once (at established, not again at call end) into the call-setup buckets', async () => {
+    const text = await runTwoCalls();
+    expect(valueOf(text, 'callwright_call_setup_seconds_count{scenario="smoke"}')).toBe(1);
+    expect(valueOf(text, 'callwright_call_setup_seconds_sum{scenario="smoke"}')).toBe(0.25);
+    expect(valueOf(text, 'callwright_call_setup_seconds_bucket{le="0.2",scenario="smoke"}')).toBe(0);
+    expect(valueOf(text, 'callwright_call_setup_seconds_bucket{le="0.3",scenario="smoke"}')).toBe(1);
+    expect(text).toContain('callwright_call_setup_seconds_bucket{le="13",scenario="smoke"}');
+    expect(valueOf(text, 'callwright_time_to_180_seconds_count{scenario="smoke"}')).toBe(1);
+    expect(valueOf(text, 'callwright_time_to_first_audio_seconds_sum{scenario="smoke"}')).toBe(0.1);
+    expect(valueOf(text, 'callwright_call_duration_seconds_sum{scenario="smoke"}')).toBe(5);
+    expect(valueOf(text, 'callwright_call_mos_bucket{le="4.25",scenario="smoke"}')).toBe(0);
+    expect(valueOf(text, 'callwright_call_mos_bucket{le="4.5",scenario="smoke"}')).toBe(1);
+  });
+
+  it('adds media counter deltas, not the cumulative values of each sample', async () => {
+    const text = await runTwoCalls();
+    // caller samples: 50 then 100 received -> 100 in total, not 150
+    expect(valueOf(text, 'callwright_media_packets_received_total{scenario="smoke",role="alice"}')).toBe(100);
+    expect(valueOf(text, 'callwright_media_bytes_received_total{scenario="smoke",role="alice"}')).toBe(8000);
+    expect(valueOf(text, 'callwright_media_bytes_sent_total{scenario="smoke",role="alice"}')).toBe(8200);
+    expect(valueOf(text, 'callwright_media_packets_lost_total{scenario="smoke",role="alice"}')).toBe(3);
+    expect(valueOf(text, 'callwright_media_packets_received_total{scenario="smoke",role="bob"}')).toBe(98);
+    expect(valueOf(text, 'callwright_media_packets_sent_total{scenario="smoke",role="bob"}')).toBe(100);
+    expect(valueOf(text, 'callwright_media_jitter_seconds_count{scenario="smoke",role="alice"}')).toBe(2);
+    expect(valueOf(text, 'callwright_media_jitter_seconds_sum{scenario="smoke",role="alice"}')).toBe(0.01);
+    expect(valueOf(text, 'callwright_media_rtt_seconds_bucket{le="0.02",scenario="smoke",role="alice"}')).toBe(1);
+  });
+
+  it('counts registrations, steps, DTMF and codecs with bounded labels', async () => {
+    const text = await runTwoCalls();
+    expect(valueOf(text, 'callwright_registrations_total{scenario="smoke",result="success"}')).toBe(1);
+    expect(valueOf(text, 'callwright_registrations_total{scenario="smoke",result="failed"}')).toBe(1);
+    expect(valueOf(text, 'callwright_registration_seconds_count{scenario="smoke"}')).toBe(1);
+    expect(valueOf(text, 'callwright_steps_total{scenario="smoke",step="call bob",result="passed",reason="none"}')).toBe(1);
+    expect(valueOf(text, 'callwright_steps_total{scenario="smoke",step="call bob",result="failed",reason="sip_status"}')).toBe(1);
+    expect(valueOf(text, 'callwright_dtmf_total{scenario="smoke",mode="rfc4733",direction="send"}')).toBe(2);
+    expect(valueOf(text, 'callwright_calls_by_codec_total{scenario="smoke",codec="opus",direction="send"}')).toBe(1);
+    expect(valueOf(text, 'callwright_calls_by_codec_total{scenario="smoke",codec="opus",direction="receive"}')).toBe(1);
+  });
+
+  it('never uses a call id, SIP Call-ID, user, URI or leg id as a label value', async () => {
+    const text = await runTwoCalls();
+    const labelValues = [...text.matchAll(/="([^"]*)"/g)].map((match) => match[1]);
+    expect(labelValues.length).toBeGreaterThan(0);
+    for (const value of labelValues) {
+      expect(value).not.toMatch(/\.main|sip-call-id|sip:|alice-1001|bob-2002|leg-/);
+    }
+  });
+
+  it('labels a failure a passing expect step asked for as failed_expected', async () => {
+    const { registry, reporter } = newReporter();
+    reporter.onCallEnd(endedCall('0.main', { result: 'failed', failureExpected: true, failureReason: 'sip_status' }));
+    expect(await registry.metrics()).toContain('callwright_calls_ended_total{scenario="smoke",result="failed_expected",reason="sip_status"} 1');
+  });
+
+  it('does not take calls_active below 0 for a call that never started (dropped)', async () => {
+    const { registry, reporter } = newReporter();
+    reporter.onCallEnd(endedCall('0.main', { result: 'failed', failureReason: 'dropped' }));
+    expect(valueOf(await registry.metrics(), 'callwright_calls_active{scenario="smoke"}') ?? 0).toBe(0);
+  });
+
+  it('observes the setup time at call end when no established event came', async () => {
+    const { registry, reporter } = newReporter();
+    reporter.onCallEnd(endedCall('0.main', { setupSeconds: 0.4 }));
+    expect(await registry.metrics()).toContain('callwright_call_setup_seconds_sum{scenario="smoke"} 0.4');
+  });
+
+  it('writes metrics.prom atomically and warns, without throwing, when the push fails', async () => {
+    const { registry, metrics } = createMetricsRegistry();
+    const reporter = new PrometheusReporter({
+      registry,
+      metrics,
+      outDir,
+      warn: (message) => warnings.push(message),
+      pushgateway: { url: 'http://127.0.0.1:9/', job: 'callwright', timeoutMs: 2000 },
+    });
+    await reporter.onEnd(summary);
+    expect(readdirSync(outDir)).toEqual(['metrics.prom']);
+    expect(warnings).toEqual([expect.stringMatching(/^could not push metrics to http:\/\/127\.0\.0\.1:9\/: .*results and metrics\.prom are in /)]);
+  });
+});

@@ -1,0 +1,145 @@
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { CallResult, LegSample, Reporter, RunEvent, RunSummary, StepResult } from '../results.js';
+import { writeFileAtomically } from '../report/atomicWrite.js';
+import type { CallwrightMetrics, ResultLabel } from './definitions.js';
+import { LegCounterDeltas } from './legCounterDeltas.js';
+import { pushToGateway, type PushOptions } from './pushgateway.js';
+
+export const METRICS_PROM = 'metrics.prom';
+
+export interface PrometheusReporterOptions {
+  registry: Registry;
+  metrics: CallwrightMetrics;
+  outDir: string;
+  /** Pushed once at the end, after metrics.prom is written; grouped by scenario. */
+  pushgateway?: Omit<PushOptions, 'grouping'>;
+  warn: (message: string) => void;
+}
+
+/**
+ * Metrics are one more reporter: the run's events update prom-client metrics
+ * as they happen (for a live /metrics scrape), and the end writes the final
+ * exposition to metrics.prom and optionally pushes it.
+ */
+export class PrometheusReporter implements Reporter {
+  readonly name = 'prometheus';
+  private readonly metrics: CallwrightMetrics;
+  private readonly legDeltas = new LegCounterDeltas();
+  /** Calls counted in calls_active; a call that never started (dropped) must not decrement it. */
+  private readonly activeCalls = new Set<string>();
+  /** Calls whose setup time was observed when they got established, so the end does not observe it twice. */
+  private readonly setupObserved = new Set<string>();
+
+  constructor(private readonly options: PrometheusReporterOptions) {
+    this.metrics = options.metrics;
+  }
+
+  onEvent(event: RunEvent): void {
+    const metrics = this.metrics;
+    switch (event.type) {
+      case 'registration':
+        metrics.registrations.inc({ scenario: event.scenario, result: event.ok ? 'success' : 'failed' });
+        if (event.ok && event.seconds !== undefined) {
+          observe(metrics.registrationSeconds, { scenario: event.scenario }, event.seconds);
+        }
+        return;
+      case 'callStarted':
+        metrics.callsStarted.inc({ scenario: event.scenario });
+        if (!this.activeCalls.has(event.callId)) {
+          this.activeCalls.add(event.callId);
+          metrics.callsActive.inc({ scenario: event.scenario });
+        }
+        return;
+      case 'callEstablished':
+        // Observed now rather than at call end, so a live scrape sees setup times during long calls.
+        if (observe(metrics.callSetupSeconds, { scenario: event.scenario }, event.setupSeconds)) {
+          this.setupObserved.add(event.callId);
+        }
+        return;
+      case 'sample':
+        this.onSample(event.sample);
+        return;
+      case 'stepEnd':
+        this.onStepEnd(event.step);
+        return;
+      case 'dtmf':
+        metrics.dtmf.inc({ scenario: event.scenario, mode: event.mode, direction: event.sent ? 'send' : 'receive' });
+        return;
+      case 'log':
+        return;
+      default: {
+        const unhandled: never = event;
+        throw new Error(`unhandled event ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
+  onCallEnd(call: CallResult): void {
+    const metrics = this.metrics;
+    const scenario = { scenario: call.scenario };
+    metrics.callsEnded.inc({ ...scenario, result: resultLabel(call), reason: call.failureReason ?? 'none' });
+    if (this.activeCalls.delete(call.callId)) metrics.callsActive.dec(scenario);
+    if (!this.setupObserved.delete(call.callId)) observe(metrics.callSetupSeconds, scenario, call.setupSeconds);
+    observe(metrics.timeTo180Seconds, scenario, call.timeTo180Seconds);
+    observe(metrics.timeToFirstAudioSeconds, scenario, call.timeToFirstAudioSeconds);
+    observe(metrics.callDurationSeconds, scenario, call.durationSeconds);
+    observe(metrics.callMos, scenario, call.mos);
+    if (call.codecOut) metrics.callsByCodec.inc({ ...scenario, codec: call.codecOut, direction: 'send' });
+    if (call.codecIn) metrics.callsByCodec.inc({ ...scenario, codec: call.codecIn, direction: 'receive' });
+    if (call.oneWayAudio) metrics.oneWayAudioCalls.inc(scenario);
+    this.legDeltas.endCall(call.callId);
+  }
+
+  async onEnd(summary: RunSummary): Promise<void> {
+    const { registry, outDir, pushgateway, warn } = this.options;
+    try {
+      await writeFileAtomically(join(outDir, METRICS_PROM), await registry.metrics());
+    } finally {
+      // Pushed even when the file could not be written: one output failing should not cost the other.
+      if (pushgateway) {
+        const pushed = await pushToGateway(registry, { ...pushgateway, grouping: { scenario: summary.info.scenario } });
+        if (!pushed.ok) warn(`${pushed.message} (results and ${METRICS_PROM} are in ${outDir})`);
+      }
+    }
+  }
+
+  private onSample(sample: LegSample): void {
+    const metrics = this.metrics;
+    const labels = { scenario: sample.scenario, role: sample.role };
+    const added = this.legDeltas.take(sample);
+    // inc(0) still creates the series, so a role that received nothing shows 0 rather than nothing.
+    metrics.mediaPacketsReceived.inc(labels, added.packetsReceived);
+    metrics.mediaPacketsSent.inc(labels, added.packetsSent);
+    metrics.mediaBytesReceived.inc(labels, added.bytesReceived);
+    metrics.mediaBytesSent.inc(labels, added.bytesSent);
+    metrics.mediaPacketsLost.inc(labels, added.packetsLost);
+    observe(metrics.mediaJitterSeconds, labels, sample.jitterSeconds);
+    observe(metrics.mediaRttSeconds, labels, sample.rttSeconds);
+  }
+
+  private onStepEnd(step: StepResult): void {
+    this.metrics.steps.inc({
+      scenario: step.scenario,
+      step: step.name,
+      result: step.ok ? 'passed' : 'failed',
+      reason: step.ok ? 'none' : (step.failureReason ?? 'unspecified'),
+    });
+  }
+}
+
+function resultLabel(call: CallResult): ResultLabel {
+  if (call.result === 'success') return 'success';
+  return call.failureExpected ? 'failed_expected' : 'failed';
+}
+
+/** Observes a measured value; leaves out missing or broken ones. Returns whether it observed. */
+function observe<Labels extends Record<string, string>>(
+  histogram: { observe(labels: Labels, value: number): void },
+  labels: Labels,
+  value: number | undefined,
+): boolean {
+  if (value === undefined || !Number.isFinite(value)) return false;
+  histogram.observe(labels, value);
+  return true;
+}

@@ -1,0 +1,172 @@
+/**
+ * The aggregate maths of a run, as pure functions over results: summary.json
+ * uses them now, the HTML report and the verdict can reuse them.
+ */
+import type { CallResult, StepResult } from '../results.js';
+
+/**
+ * The p-th percentile (p in 0..100) by linear interpolation between the two
+ * nearest ranks: on the values sorted ascending, rank = (n - 1) * p / 100 and
+ * the result lies between sorted[floor(rank)] and sorted[ceil(rank)] in
+ * proportion to the fraction of rank. This is Hyndman & Fan type 7, the
+ * default of NumPy and R and Excel's PERCENTILE.INC: p0 is the minimum, p100
+ * the maximum, p50 of an even count the mean of the two middle values, and
+ * no result lies outside the observed values. Undefined for an empty list.
+ */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  return percentileOfSorted([...values].sort((a, b) => a - b), p);
+}
+
+/** percentile() on values already sorted ascending (saves a sort per percentile). */
+export function percentileOfSorted(sorted: readonly number[], p: number): number | undefined {
+  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0..100, got ${p}`);
+  if (sorted.length === 0) return undefined;
+  const rank = ((sorted.length - 1) * p) / 100;
+  const below = Math.floor(rank);
+  const above = Math.ceil(rank);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (rank - below);
+}
+
+export function mean(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}
+
+/** Everything a report or a threshold may ask about one measure. Null when there were no values. */
+export interface Distribution {
+  count: number;
+  min: number | null;
+  avg: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export function distribution(values: readonly number[]): Distribution {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => percentileOfSorted(sorted, p) ?? null;
+  return {
+    count: sorted.length,
+    min: at(0),
+    avg: mean(sorted) ?? null,
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    max: at(100),
+  };
+}
+
+/** The measure picked from each item, leaving out items that do not have it. */
+export function measuredValues<Item>(items: readonly Item[], pick: (item: Item) => number | undefined): number[] {
+  const values: number[] = [];
+  for (const item of items) {
+    const value = pick(item);
+    if (value !== undefined && Number.isFinite(value)) values.push(value);
+  }
+  return values;
+}
+
+/** How many items have each key; items without a key are left out. */
+export function countBy<Item>(items: Iterable<Item>, key: (item: Item) => string | undefined): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const value = key(item);
+    if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  // fromEntries defines own properties, so a key like "__proto__" stays a plain key.
+  return Object.fromEntries(counts);
+}
+
+/** Failures whose reason was not recorded are counted under this key rather than lost. */
+export const UNSPECIFIED_REASON = 'unspecified';
+
+export interface CallAggregates {
+  /** Only calls that got established have a setup time; likewise for each measure. */
+  callSetupSeconds: Distribution;
+  timeTo180Seconds: Distribution;
+  timeToFirstAudioSeconds: Distribution;
+  durationSeconds: Distribution;
+  mos: Distribution;
+  jitterSeconds: Distribution;
+  packetLossRatio: Distribution;
+  rttSeconds: Distribution;
+  concealedRatio: Distribution;
+  /** Calls per negotiated codec, as the caller sends (out) and receives (in). */
+  codecs: { out: Record<string, number>; in: Record<string, number> };
+  /** Failed calls that no expect step asked for, by reason. */
+  failuresByReason: Record<string, number>;
+  /** Failed calls that a passing expect step asked for (e.g. expect 486), by reason. */
+  expectedFailuresByReason: Record<string, number>;
+  oneWayAudioCalls: number;
+}
+
+export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
+  const measure = (pick: (call: CallResult) => number | undefined) => distribution(measuredValues(calls, pick));
+  const failed = calls.filter((call) => call.result === 'failed');
+  const reasonOf = (call: CallResult) => call.failureReason ?? UNSPECIFIED_REASON;
+  return {
+    callSetupSeconds: measure((call) => call.setupSeconds),
+    timeTo180Seconds: measure((call) => call.timeTo180Seconds),
+    timeToFirstAudioSeconds: measure((call) => call.timeToFirstAudioSeconds),
+    durationSeconds: measure((call) => call.durationSeconds),
+    mos: measure((call) => call.mos),
+    jitterSeconds: measure((call) => call.jitterSeconds),
+    packetLossRatio: measure((call) => call.packetLossRatio),
+    rttSeconds: measure((call) => call.rttSeconds),
+    concealedRatio: measure((call) => call.concealedRatio),
+    codecs: { out: countBy(calls, (call) => call.codecOut), in: countBy(calls, (call) => call.codecIn) },
+    failuresByReason: countBy(
+      failed.filter((call) => !call.failureExpected),
+      reasonOf,
+    ),
+    expectedFailuresByReason: countBy(
+      failed.filter((call) => call.failureExpected),
+      reasonOf,
+    ),
+    oneWayAudioCalls: calls.filter((call) => call.oneWayAudio).length,
+  };
+}
+
+export interface StepOutcomes {
+  passed: number;
+  failed: number;
+}
+
+/**
+ * Step outcomes, counted as steps end: a long run has far more steps than
+ * calls, so reporters keep these counts rather than every StepResult.
+ */
+export class StepTally {
+  private readonly byName = new Map<string, StepOutcomes>();
+  private readonly failureReasons = new Map<string, number>();
+
+  static of(steps: Iterable<StepResult>): StepTally {
+    const tally = new StepTally();
+    for (const step of steps) tally.add(step);
+    return tally;
+  }
+
+  add(step: StepResult): void {
+    const outcomes = this.byName.get(step.name) ?? { passed: 0, failed: 0 };
+    this.byName.set(step.name, outcomes);
+    if (step.ok) {
+      outcomes.passed += 1;
+    } else {
+      outcomes.failed += 1;
+      const reason = step.failureReason ?? UNSPECIFIED_REASON;
+      this.failureReasons.set(reason, (this.failureReasons.get(reason) ?? 0) + 1);
+    }
+  }
+
+  toJSON(): { byName: Record<string, StepOutcomes>; failuresByReason: Record<string, number> } {
+    return {
+      byName: Object.fromEntries([...this.byName].map(([name, outcomes]) => [name, { ...outcomes }])),
+      failuresByReason: Object.fromEntries(this.failureReasons),
+    };
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The run's outputs, assembled: CSV files, summary.json, Prometheus metrics
+ * (live endpoint, metrics.prom, optional push), all behind one multiplexer.
+ * Adding an output means adding a reporter here and nowhere else.
+ */
+import type { Registry } from 'prom-client';
+import { InputError } from '../errors.js';
+import { createMetricsRegistry } from '../metrics/definitions.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metricsServer.js';
+import { PrometheusReporter } from '../metrics/prometheusReporter.js';
+import type { Reporter } from '../results.js';
+import { CallsCsvReporter } from './callsCsv.js';
+import { ReporterMultiplexer } from './multiplexer.js';
+import { prepareOutDir } from './outDir.js';
+import { withoutUrlCredentials } from './redact.js';
+import { SamplesCsvReporter } from './samplesCsv.js';
+import { StepsCsvReporter } from './stepsCsv.js';
+import { SummaryJsonReporter } from './summaryJson.js';
+
+export { ReporterMultiplexer, type ReporterFailure } from './multiplexer.js';
+export { CALLS_CSV } from './callsCsv.js';
+export { SAMPLES_CSV } from './samplesCsv.js';
+export { STEPS_CSV } from './stepsCsv.js';
+export { SUMMARY_JSON, type SummaryDocument } from './summaryJson.js';
+export { METRICS_PROM } from '../metrics/prometheusReporter.js';
+
+/** The Pushgateway job name; the scenario goes in the grouping key. */
+export const PUSHGATEWAY_JOB = 'callwright';
+
+export interface ReporterOptions {
+  /** Serve live metrics at /metrics on this port (0: any free port); no server when undefined. */
+  metricsPort?: number;
+  /** Address for the metrics server; 127.0.0.1 unless told otherwise. */
+  metricsHost?: string;
+  /** Push the final metrics here at the end. */
+  pushgatewayUrl?: string;
+  /** Where reporter failures and a failed push are told. */
+  warn: (message: string) => void;
+  /** More reporters (tests, a progress display), fanned out like the built-in ones. */
+  extra?: readonly Reporter[];
+}
+
+export interface Reporters {
+  reporter: ReporterMultiplexer;
+  metricsUrl?: string;
+  registry: Registry;
+  /** Flushes and closes the files and stops the metrics server; safe to call more than once, never throws. */
+  close(): Promise<void>;
+}
+
+export async function createReporters(outDir: string, options: ReporterOptions): Promise<Reporters> {
+  const { warn } = options;
+  const pushgatewayUrl = options.pushgatewayUrl === undefined ? undefined : checkedPushgatewayUrl(options.pushgatewayUrl);
+  prepareOutDir(outDir);
+
+  const { registry, metrics } = createMetricsRegistry();
+  const files = [new CallsCsvReporter(outDir), new StepsCsvReporter(outDir), new SamplesCsvReporter(outDir)];
+  const closeFiles = () => {
+    for (const file of files) {
+      try {
+        file.close();
+      } catch (error) {
+        warn(`closing ${file.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+
+  let server: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    try {
+      server = await startMetricsServer(registry, { host: options.metricsHost ?? '127.0.0.1', port: options.metricsPort });
+    } catch (error) {
+      closeFiles();
+      throw error;
+    }
+  }
+
+  const reporter = new ReporterMultiplexer(
+    [
+      ...files,
+      new SummaryJsonReporter(outDir),
+      new PrometheusReporter({
+        registry,
+        metrics,
+        outDir,
+        warn,
+        ...(pushgatewayUrl ? { pushgateway: { url: pushgatewayUrl, job: PUSHGATEWAY_JOB } } : {}),
+      }),
+      ...(options.extra ?? []),
+    ],
+    warn,
+  );
+
+  return {
+    reporter,
+    ...(server ? { metricsUrl: server.url } : {}),
+    registry,
+    async close() {
+      closeFiles();
+      await server?.stop();
+    },
+  };
+}
+
+function checkedPushgatewayUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`--pushgateway ${withoutUrlCredentials(url)} is not a URL`, 'give it as http://host:9091');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InputError(`--pushgateway ${withoutUrlCredentials(url)} must be an http:// or https:// URL`, 'give it as http://host:9091');
+  }
+  return url;
+}
