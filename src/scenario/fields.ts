@@ -1,0 +1,99 @@
+/**
+ * zod building blocks for scenario fields. Each one words its own message as
+ * "what is allowed, got what", so a problem line tells the user how to fix it.
+ */
+import { z } from 'zod';
+import { formatSeconds, parseDurationSeconds } from './durations.js';
+import { describeValue } from './problems.js';
+import { checkSipUser } from './sipUser.js';
+
+type Shape = Record<string, z.ZodType>;
+
+/**
+ * A mapping that rejects unknown fields. The unrecognized_keys message is the
+ * allowed list (Problems.parse turns it into one line per unknown key);
+ * `expected` words the type error, e.g. "a role name or a mapping".
+ */
+export function strictFields<T extends Shape>(shape: T, expected = 'a mapping') {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') return allowed;
+      if (issue.code === 'invalid_type') {
+        return issue.input === undefined ? `required (${expected})` : `expected ${expected} (fields: ${allowed}), got ${describeValue(issue.input)}`;
+      }
+      return undefined;
+    },
+  });
+}
+
+function rangeMessage(what: string, issue: { input?: unknown }): string {
+  return issue.input === undefined ? `required (${what})` : `expected ${what}, got ${describeValue(issue.input)}`;
+}
+
+export function integer(min: number, max: number) {
+  const error = (issue: { input?: unknown }) => rangeMessage(`an integer from ${min} to ${max}`, issue);
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A duration (see durations.ts) within [min, max] seconds; the output is seconds. */
+export function duration(minSeconds: number, maxSeconds: number) {
+  const what = `a duration from ${formatSeconds(minSeconds)} to ${formatSeconds(maxSeconds)} (e.g. 500ms, 5s, 2m, or a number of seconds)`;
+  return z.unknown().transform((value, context) => {
+    const seconds = parseDurationSeconds(value);
+    if (seconds !== undefined && seconds >= minSeconds && seconds <= maxSeconds) return seconds;
+    context.addIssue({ code: 'custom', message: rangeMessage(what, { input: value }) });
+    return z.NEVER;
+  });
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: (issue) => rangeMessage(`one of ${values.join(', ')}`, issue) });
+}
+
+export function flag() {
+  return z.boolean({ error: (issue) => rangeMessage('true or false', issue) });
+}
+
+export function text(what = 'a string') {
+  return z.string({ error: (issue) => rangeMessage(what, issue) });
+}
+
+/** A string matching `pattern`; `what` describes it for the message, e.g. "a role name ([a-z][a-z0-9_-]*)". */
+export function matching(pattern: RegExp, what: string) {
+  const error = (issue: { input?: unknown }) => rangeMessage(what, issue);
+  return z.string({ error }).regex(pattern, { error });
+}
+
+/**
+ * YAML reads `user: 1000` as a number; extensions are written that way, so
+ * integers are taken as their decimal text. (The loader keeps `0123` and
+ * `+4930...` as written before they ever become numbers.)
+ */
+function integerAsText(value: unknown): unknown {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;
+}
+
+/** A SIP user part or auth name, RFC 3261 checked. */
+export function sipUser() {
+  return z.preprocess(
+    integerAsText,
+    text('a SIP user name').superRefine((user, context) => {
+      const problem = checkSipUser(user);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    }),
+  );
+}
+
+/** Its message never shows the value: a mistyped password is still a password. */
+export function password() {
+  return z.preprocess(
+    integerAsText,
+    z.string({ error: (issue) => (issue.input === undefined ? 'required' : 'expected a string (quote the password)') }),
+  );
+}
+
+/** Text fields where YAML may have read digits as a number (DTMF tones, display names). */
+export function textOrInteger(what: string) {
+  return z.preprocess(integerAsText, text(what));
+}

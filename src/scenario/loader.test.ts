@@ -1,0 +1,543 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../errors.js';
+import { loadScenario, parseScenario, SCENARIO_HINT } from './index.js';
+import type { Scenario, Step } from './types.js';
+
+type Env = Record<string, string | undefined>;
+
+const ROLES = `
+roles:
+  alice:
+    accounts:
+      - { user: alice, password: alice-pw }
+  bob:
+    accounts:
+      - { user: bob, password: bob-pw }
+`;
+
+/** A valid scenario around the given steps (YAML list items). */
+function withSteps(steps: string, extra = ''): string {
+  return `name: test\n${extra}\n${ROLES}\nsteps:\n${steps}\n`;
+}
+
+function load(text: string, env: Env = {}): Scenario {
+  return parseScenario(text, 'test.yaml', { env });
+}
+
+function errorOf(text: string, env: Env = {}): InputError {
+  try {
+    load(text, env);
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError, but the scenario loaded');
+}
+
+/** Every problem line, without the "test.yaml: " prefix each carries. */
+function problemsOf(text: string, env: Env = {}): string[] {
+  return errorOf(text, env).problems.map((line) => line.replace(/^test\.yaml: /, ''));
+}
+
+function stepsOf(steps: string, extra = ''): Step[] {
+  return load(withSteps(steps, extra)).steps;
+}
+
+const CALL = '  - register\n  - call: { from: alice, to: bob }\n';
+
+describe('error reporting', () => {
+  it('reports one problem as the message, with the file, the field path and the hint', () => {
+    const error = errorOf(withSteps('  - wait: 5x'));
+    expect(error.message).toBe('test.yaml: steps[0].wait: expected a duration from 0s to 24h (e.g. 500ms, 5s, 2m, or a number of seconds), got "5x"');
+    expect(error.problems).toEqual([error.message]);
+    expect(error.hint).toBe(SCENARIO_HINT);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('reports every problem at once, across sections', () => {
+    const text = `
+name: bad name
+options: { agentsPerPage: 0 }
+load: { iterations: 5, concurrency: 10 }
+roles:
+  alice:
+    accounts: [{ user: "john doe" }]
+steps:
+  - cal: { from: alice }
+  - call: { from: alice, to: bob, codecs: [PCMX] }
+  - hangup: carl
+`;
+    const error = errorOf(text);
+    expect(error.message).toBe('test.yaml: 7 problems');
+    expect(error.problems.map((line) => line.replace(/^test\.yaml: /, '').replace(/: .*/, ''))).toEqual([
+      'name',
+      'options.agentsPerPage',
+      'load.concurrency',
+      'roles.alice.accounts[0].user',
+      'steps[0].cal',
+      'steps[1].call.codecs[0]',
+      'steps[2].hangup',
+    ]);
+  });
+
+  it('names a missing file', async () => {
+    const missing = join(tmpdir(), 'callwright-no-such-dir', 'nope.yaml');
+    const error = await loadScenario(missing).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ message: `${missing}: file not found`, problems: [`${missing}: file not found`] });
+    await expect(loadScenario(tmpdir())).rejects.toThrow(/is a folder, not a file/);
+  });
+
+  it('gives the line and column of a YAML syntax error', () => {
+    const error = errorOf('name: test\nroles:\n\talice: {}\n');
+    expect(error.message).toBe('test.yaml:3:1: Tabs are not allowed as indentation');
+    expect(errorOf('name: test\nsteps:\n  - call: { from: alice, to: bob\n').message).toMatch(/^test\.yaml:4:1: /);
+    expect(error.hint).toBe('fix the YAML at the line and column shown');
+  });
+
+  it('reports duplicate keys and several documents with their lines', () => {
+    expect(problemsOf('name: a\nname: b\n')).toEqual(['test.yaml:2:1: Map keys must be unique'.replace(/^test\.yaml/, 'test.yaml')].map((l) => l.replace(/^test\.yaml: /, '')));
+    expect(errorOf('name: a\n---\nname: b\n').message).toBe('test.yaml:2:1: a scenario file holds one YAML document; remove the second "---"');
+  });
+
+  it('reports an empty file, a non-mapping and unresolved aliases', () => {
+    expect(problemsOf('')).toEqual(['the file is empty; a scenario needs at least name, roles and steps']);
+    expect(problemsOf('- a\n- b\n')[0]).toMatch(/^expected a scenario: a mapping with name, roles and steps \(fields: name, description/);
+    expect(errorOf('name: *nothing\n').message).toMatch(/^test\.yaml: Unresolved alias/);
+  });
+});
+
+describe('unknown fields and kinds', () => {
+  it('names an unknown step kind and lists the kinds', () => {
+    expect(problemsOf(withSteps('  - register\n  - cal: { from: alice, to: bob }'))).toEqual([
+      'steps[1].cal: unknown step kind "cal" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, transfer, message)',
+    ]);
+  });
+
+  it('names an unknown field at its path and lists the allowed ones', () => {
+    expect(problemsOf(withSteps('  - call: { from: alice, to: bob, codec: PCMU }'))).toEqual([
+      'steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, codecs, extraSdp, headers, until, timeout)',
+    ]);
+    expect(problemsOf(withSteps('  - register', 'options: { statInterval: 1s }'))).toEqual([
+      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, stepTimeout)',
+    ]);
+    expect(problemsOf(withSteps('  - register', 'step: []'))[0]).toBe(
+      'step: unknown field "step" (allowed: name, description, target, options, load, thresholds, roles, steps)',
+    );
+    expect(problemsOf(withSteps('  - register').replace('password: alice-pw', 'pasword: alice-pw'))).toEqual([
+      'roles.alice.accounts[0].pasword: unknown field "pasword" (allowed: user, authUser, password, passwordEnv, displayName)',
+    ]);
+  });
+
+  it('suggests the colon for a kind written with its argument', () => {
+    expect(problemsOf(withSteps(`${CALL}  - hold alice`))).toEqual([
+      'steps[2]["hold alice"]: unknown step kind "hold alice" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, transfer, message); write "hold: alice"',
+    ]);
+  });
+
+  it('explains a step whose fields are not indented under its kind', () => {
+    expect(problemsOf(withSteps('  - call:\n    from: alice\n    to: bob'))).toEqual([
+      'steps[0]: a step has one key, its kind; got call, from, to (indent the fields under the kind: "- call:" then "    from: alice")',
+    ]);
+  });
+});
+
+describe('types, ranges and durations', () => {
+  it('reports wrong types with what is allowed', () => {
+    expect(problemsOf(withSteps('  - call: { from: alice, to: bob, audio: "yes", headers: "X-A: 1" }', 'options: { agentsPerPage: many }'))).toEqual([
+      'options.agentsPerPage: expected an integer from 1 to 200, got "many"',
+      'steps[0].call.audio: expected true or false, got "yes"',
+      'steps[0].call.headers: expected a list, got "X-A: 1"',
+    ]);
+    expect(problemsOf(withSteps('  - call: [alice, bob]'))[0]).toMatch(/^steps\[0\]\.call: expected a mapping \(fields: from, to, /);
+    expect(problemsOf(withSteps('  - call: { to: bob }'))).toEqual(['steps[0].call.from: required (a role name)']);
+  });
+
+  it('rejects bad and out-of-range durations', () => {
+    expect(problemsOf(withSteps('  - register: { roles: [alice], timeout: 0 }', 'options: { statsInterval: 100ms, iceGatheringTimeout: 11s }'))).toEqual([
+      'options.statsInterval: expected a duration from 200ms to 1m (e.g. 500ms, 5s, 2m, or a number of seconds), got "100ms"',
+      'options.iceGatheringTimeout: expected a duration from 0s to 10s (e.g. 500ms, 5s, 2m, or a number of seconds), got "11s"',
+      'steps[0].register.timeout: expected a duration from 100ms to 1h (e.g. 500ms, 5s, 2m, or a number of seconds), got 0',
+    ]);
+    expect(problemsOf(withSteps(`${CALL}  - dtmf: { tones: "1", duration: 10ms, gap: 7s }`))).toEqual([
+      'steps[2].dtmf.duration: expected a duration from 40ms to 6s (e.g. 500ms, 5s, 2m, or a number of seconds), got "10ms"',
+      'steps[2].dtmf.gap: expected a duration from 30ms to 6s (e.g. 500ms, 5s, 2m, or a number of seconds), got "7s"',
+    ]);
+    expect(problemsOf(withSteps('  - wait: -1'))).toEqual([
+      'steps[0].wait: expected a duration from 0s to 24h (e.g. 500ms, 5s, 2m, or a number of seconds), got -1',
+    ]);
+  });
+
+  it('rejects negative and absurd numbers', () => {
+    expect(problemsOf(withSteps('  - register', 'load: { iterations: -1, concurrency: 100000 }\noptions: { registerExpires: 5, pagesPerBrowser: 1.5 }'))).toEqual([
+      'options.registerExpires: expected an integer from 10 to 86400, got 5',
+      'options.pagesPerBrowser: expected an integer from 1 to 50, got 1.5',
+      'load.iterations: expected an integer from 1 to 1000000, got -1',
+      'load.concurrency: expected an integer from 1 to 10000, got 100000',
+    ]);
+    expect(problemsOf(withSteps(`${CALL}  - answer: { role: bob, reject: 200 }\n  - expect: { state: failed, status: 9999 }`))).toEqual([
+      'steps[2].answer.reject: expected an integer from 400 to 699, got 200',
+      'steps[3].expect.status: expected an integer from 100 to 699, got 9999',
+    ]);
+  });
+
+  it('keeps concurrency at or below iterations', () => {
+    expect(problemsOf(withSteps('  - register', 'load: { iterations: 5, concurrency: 10 }'))).toEqual([
+      'load.concurrency: must not be above iterations (5), got 10',
+    ]);
+  });
+});
+
+describe('codecs, SDP lines and headers', () => {
+  it('rejects an unknown codec and lists the known ones', () => {
+    const [problem] = problemsOf(withSteps('  - call: { from: alice, to: bob, codecs: [PCMX] }'));
+    expect(problem).toMatch(/^steps\[0\]\.call\.codecs\[0\]: unknown codec "PCMX" \(allowed: opus, PCMU, PCMA, G722, /);
+  });
+
+  it('stores canonical codec names, whatever the case written', () => {
+    const [, call, answer] = stepsOf(`${CALL}  - answer: { role: bob, codecs: [pcma, TELEPHONE-EVENT] }`);
+    expect(call).toMatchObject({ kind: 'call' });
+    expect(answer).toMatchObject({ kind: 'answer', codecs: ['PCMA', 'telephone-event'] });
+  });
+
+  it('rejects an allow-list with no media codec', () => {
+    expect(problemsOf(withSteps('  - call: { from: alice, to: bob, codecs: [telephone-event] }'))).toEqual([
+      'steps[0].call.codecs: names no media codec: rtx, red, FEC, CN and telephone-event only ride along with one such as opus, PCMU or VP8',
+    ]);
+  });
+
+  it('rejects bad extra SDP lines at their index', () => {
+    const problems = problemsOf(withSteps('  - call: { from: alice, to: bob, extraSdp: [b=AS:64, c=IN IP4 10.0.0.1, b=XX:1] }'));
+    expect(problems).toEqual([
+      'steps[0].call.extraSdp[1]: c= lines are written by the browser and cannot be injected; allowed: a=, b=, i=, k=',
+      'steps[0].call.extraSdp[2]: a b= line must be b=<AS|CT|TIAS|RS|RR>:<integer>, e.g. b=AS:3000 or b=TIAS:2500000',
+    ]);
+  });
+
+  it('rejects malformed headers and headers the SIP stack writes', () => {
+    expect(problemsOf(withSteps('  - call: { from: alice, to: bob, headers: ["X-Test: 1", "no colon", "Call-ID: x"] }'))).toEqual([
+      'steps[0].call.headers[1]: expected one "Name: value" header line such as "X-Test: 1", got "no colon"',
+      'steps[0].call.headers[2]: Call-ID is written by the SIP stack and cannot be set here',
+    ]);
+  });
+});
+
+describe('accounts', () => {
+  const role = (accounts: string, extra = '') => `name: t\nroles:\n  alice:\n    accounts: ${accounts}\n${extra}steps: [register]\n`;
+
+  it('rejects a login with a space or angle brackets, and says how to escape it', () => {
+    expect(problemsOf(role('[{ user: "john doe" }, { user: bob, authUser: "<bob>" }]'))).toEqual([
+      'roles.alice.accounts[0].user: "john doe" contains a space, which RFC 3261 does not allow in a SIP user; percent-escape it: "john%20doe"',
+      'roles.alice.accounts[1].authUser: "<bob>" contains "<" and ">", which RFC 3261 does not allow in a SIP user; percent-escape it: "%3Cbob%3E"',
+    ]);
+  });
+
+  it('accepts the same logins percent-escaped', () => {
+    const { roles } = load(role('[{ user: "john%20doe" }, { user: bob, authUser: "%3Cbob%3E" }]'));
+    expect(roles.alice?.accounts).toEqual([{ user: 'john%20doe' }, { user: 'bob', authUser: '%3Cbob%3E' }]);
+  });
+
+  it('keeps numeric users as written, leading zeros and plus signs included', () => {
+    const { roles } = load(role('[{ user: 1000, password: 0042 }, { user: 0123 }, { user: +4930123 }]'));
+    expect(roles.alice?.accounts).toEqual([{ user: '1000', password: '0042' }, { user: '0123' }, { user: '+4930123' }]);
+  });
+
+  it('reads passwords from the environment, and names a missing variable', () => {
+    const text = role('[{ user: alice, passwordEnv: ALICE_PW }]');
+    expect(load(text, { ALICE_PW: 's3cret' }).roles.alice?.accounts).toEqual([{ user: 'alice', password: 's3cret' }]);
+    expect(problemsOf(text)).toEqual(['roles.alice.accounts[0].passwordEnv: environment variable ALICE_PW is not set (it should hold the password)']);
+    expect(problemsOf(role('[{ user: alice, password: x, passwordEnv: ALICE_PW }]'), { ALICE_PW: 'y' })).toEqual([
+      'roles.alice.accounts[0].passwordEnv: set either password or passwordEnv, not both',
+    ]);
+  });
+
+  it('expands a numbered range', () => {
+    const { roles } = load(role('{ range: { from: 1000, count: 3 }, user: "load{n}", password: "pw{n}", displayName: "Load {n}" }'));
+    expect(roles.alice?.accounts).toEqual([
+      { user: 'load1000', password: 'pw1000', displayName: 'Load 1000' },
+      { user: 'load1001', password: 'pw1001', displayName: 'Load 1001' },
+      { user: 'load1002', password: 'pw1002', displayName: 'Load 1002' },
+    ]);
+    expect(load(role('{ range: { from: 7, count: 2 } }')).roles.alice?.accounts).toEqual([{ user: '7' }, { user: '8' }]);
+  });
+
+  it('checks ranges: count, the {n} placeholder, the expanded user', () => {
+    expect(problemsOf(role('{ range: { from: 1, count: 100001 } }'))).toEqual([
+      'roles.alice.accounts.range.count: expected an integer from 1 to 100000, got 100001',
+    ]);
+    expect(problemsOf(role('{ range: { from: 1, count: 2 }, user: "same" }'))).toEqual([
+      'roles.alice.accounts.user: "same" must contain {n}, or all 2 accounts get the same user',
+    ]);
+    expect(problemsOf(role('{ range: { from: 1, count: 2 }, user: "user {n}" }'))[0]).toBe(
+      'roles.alice.accounts.user: "user 1" contains a space, which RFC 3261 does not allow in a SIP user; percent-escape it: "user%201" ({n} is replaced by the account number)',
+    );
+  });
+
+  it('rejects an account used twice', () => {
+    const text = `name: t\nroles:\n  a:\n    accounts: { range: { from: 1000, count: 10 } }\n  b:\n    accounts: [{ user: "1005" }]\nsteps: [register]\n`;
+    expect(problemsOf(text)).toEqual([
+      'roles.b.accounts[0].user: account "1005" is already used at roles.a.accounts.user; an account can belong to one role, once',
+    ]);
+  });
+
+  it('rejects bad role names, empty account lists and missing accounts', () => {
+    expect(problemsOf('name: t\nroles:\n  Alice: { accounts: [] }\n  bob: {}\nsteps: [register]\n')).toEqual([
+      'roles.Alice: invalid role name "Alice" (allowed: a lower-case letter, then a-z, 0-9, _ or -)',
+      'roles.Alice.accounts: needs at least one account',
+      'roles.bob.accounts: required (a list of { user, password } or { range: { from, count }, user: "{n}" })',
+    ]);
+  });
+
+  it('never puts a password in a message', () => {
+    const secret = 'Hunter2-very-secret';
+    const text = `name: t\nroles:\n  alice:\n    accounts:\n      - { user: "a b", password: "${secret}", x: "${secret}x" }\n      - { user: c, password: [${secret}] }\n      - { user: d, password: 12.5 }\n  bob:\n    accounts: { range: { from: 1, count: 2 }, user: "b{n}", password: "${secret}", passwordEnv: "NOPE" }\nsteps: [{ message: { from: alice, to: bob, body: 1 } }]\n`;
+    const error = errorOf(text);
+    expect(error.problems.length).toBeGreaterThan(3);
+    for (const line of [error.message, ...error.problems]) {
+      expect(line).not.toContain('Hunter2');
+      expect(line).not.toContain('12.5');
+    }
+    expect(error.problems).toContain('test.yaml: roles.alice.accounts[2].password: expected a string (quote the password)');
+  });
+
+  it('turns autoAnswer into afterSeconds', () => {
+    const text = `name: t\nroles:\n  a: { accounts: [{ user: a }], autoAnswer: true }\n  b: { accounts: [{ user: b }], autoAnswer: { after: 500ms } }\n  c: { accounts: [{ user: c }], autoAnswer: false }\nsteps: [register]\n`;
+    const { roles } = load(text);
+    expect([roles.a?.autoAnswer, roles.b?.autoAnswer, roles.c?.autoAnswer]).toEqual([{ afterSeconds: 0 }, { afterSeconds: 0.5 }, undefined]);
+  });
+});
+
+describe('references between steps', () => {
+  it('rejects unknown roles wherever they are named', () => {
+    expect(problemsOf(withSteps('  - register: [alice, carl]\n  - call: { from: carl, to: bob }\n  - hold: carl\n  - message: { from: alice, to: dave, body: hi }'))).toEqual([
+      'steps[0].register[1]: unknown role "carl" (roles: alice, bob)',
+      'steps[1].call.from: unknown role "carl" (roles: alice, bob)',
+      'steps[2].hold: unknown role "carl" (roles: alice, bob)',
+      'steps[3].message.to: unknown role "dave" (roles: alice, bob; or a sip:/sips: URI)',
+    ]);
+  });
+
+  it('rejects a call referenced before any step creates it', () => {
+    expect(problemsOf(withSteps('  - answer: bob\n  - hangup: { call: second }\n  - call: { from: alice, to: bob, name: second }'))).toEqual([
+      'steps[0].answer: no call to act on: no call or transfer step comes before this one',
+      'steps[1].hangup.call: call "second" is only created later, by steps[2] (calls so far: none)',
+    ]);
+    expect(problemsOf(withSteps(`${CALL}  - expect: { call: other, state: established }`))).toEqual([
+      'steps[2].expect.call: call "other" is not created by any call or transfer step (calls so far: main)',
+    ]);
+  });
+
+  it('rejects two calls with the same name', () => {
+    expect(problemsOf(withSteps(`${CALL}  - call: { from: bob, to: alice }\n  - call: { from: bob, to: alice, name: main }`))).toEqual([
+      'steps[2].call: call name "main" is already used by steps[1].call; give this call its own name',
+      'steps[3].call.name: call name "main" is already used by steps[1].call; give this call its own name',
+    ]);
+  });
+
+  it('only lets the callee answer, and never a device outside callwright', () => {
+    expect(problemsOf(withSteps(`${CALL}  - answer: alice\n  - call: { from: alice, to: "sip:echo@{domain}", name: echo }\n  - answer: bob`))).toEqual([
+      'steps[2].answer: alice cannot answer call main: it goes to bob',
+      'steps[4].answer: call echo goes to sip:echo@{domain}, outside callwright; only a role that is called can answer',
+    ]);
+  });
+
+  it('rejects an answer step for a role that answers by itself', () => {
+    const text = `name: t\nroles:\n  a: { accounts: [{ user: a }] }\n  b: { accounts: [{ user: b }], autoAnswer: true }\nsteps:\n  - call: { from: a, to: b }\n  - answer: b\n`;
+    expect(problemsOf(text)).toEqual(['steps[1].answer: b answers by itself (roles.b.autoAnswer); remove this step or autoAnswer']);
+  });
+
+  it('rejects acting on a call by a role that is not on it', () => {
+    const text = `name: t\nroles:\n  a: { accounts: [{ user: a }] }\n  b: { accounts: [{ user: b }] }\n  c: { accounts: [{ user: c }] }\nsteps:\n  - call: { from: a, to: b }\n  - hangup: c\n  - expect: { state: ended, role: c }\n`;
+    expect(problemsOf(text)).toEqual([
+      'steps[1].hangup: c is not on call main (a -> b)',
+      'steps[2].expect.role: c is not on call main (a -> b)',
+    ]);
+  });
+
+  it('rejects malformed SIP URIs', () => {
+    expect(problemsOf(withSteps('  - call: { from: alice, to: "sip:bob smith@x" }'))).toEqual([
+      'steps[0].call.to: expected a sip:/sips: URI with no spaces, < > or quotes, such as sip:echo@{domain}, got "sip:bob smith@x"',
+    ]);
+  });
+});
+
+describe('expect steps', () => {
+  it('need exactly one check', () => {
+    expect(problemsOf(withSteps(`${CALL}  - expect: { role: alice }\n  - expect: { state: established, media: flowing }`))).toEqual([
+      'steps[2].expect: needs one check: state, media, codec, firstAudio, dtmf, message, inviteSize',
+      'steps[3].expect: has 2 checks (state, media); write one expect step per check',
+    ]);
+  });
+
+  it('reject fields that do not go with their check', () => {
+    expect(problemsOf(withSteps(`${CALL}  - expect: { state: established, direction: in }`))).toEqual([
+      'steps[2].expect.direction: does not go with a state check (it goes with: media, codec)',
+    ]);
+  });
+
+  it('need a role for dtmf and message checks, and valid tones', () => {
+    expect(problemsOf(withSteps(`${CALL}  - expect: { dtmf: "12" }\n  - expect: { dtmf: "12x", role: bob }`))).toEqual([
+      'steps[2].expect: a dtmf check needs role: the role that receives it',
+      'steps[3].expect.dtmf: expected DTMF tones (0-9, A-D, *, #), got "12x"',
+    ]);
+  });
+
+  it('normalise every check', () => {
+    const steps = stepsOf(
+      `${CALL}  - expect: { state: failed, status: 486 }\n  - expect: { media: stopped, direction: in, kind: video, role: alice }\n` +
+        '  - expect: { codec: pcmu }\n  - expect: { firstAudio: 2s }\n  - expect: { dtmf: "12ab#", role: bob }\n' +
+        '  - expect: { message: hello, role: bob }\n  - expect: { inviteSize: { max: 1300 } }',
+    );
+    expect(steps.slice(2).map((step) => (step.kind === 'expect' ? step.check : undefined))).toEqual([
+      { kind: 'state', state: 'failed', status: 486 },
+      { kind: 'media', flow: 'stopped', direction: 'in', media: 'video' },
+      { kind: 'codec', codec: 'PCMU', direction: 'both' },
+      { kind: 'firstAudio', withinSeconds: 2 },
+      { kind: 'dtmf', tones: '12AB#' },
+      { kind: 'message', body: 'hello' },
+      { kind: 'inviteSize', maxBytes: 1300 },
+    ]);
+    expect(steps[3]).toMatchObject({ name: 'expect video in stopped at alice', role: 'alice', call: 'main' });
+  });
+
+  it('check inviteSize bounds', () => {
+    expect(problemsOf(withSteps(`${CALL}  - expect: { inviteSize: {} }\n  - expect: { inviteSize: { min: 2000, max: 1300 } }`))).toEqual([
+      'steps[2].expect.inviteSize: needs min, max or both (bytes)',
+      'steps[3].expect.inviteSize: min must not be above max',
+    ]);
+  });
+});
+
+describe('normalisation and defaults', () => {
+  it('fills option and load defaults', () => {
+    const scenario = load(withSteps('  - register'));
+    expect(scenario.options).toEqual({
+      statsIntervalSeconds: 1,
+      iceGatheringTimeoutMs: 50,
+      registerExpiresSeconds: 600,
+      agentsPerPage: 16,
+      pagesPerBrowser: 4,
+      playReceivedAudio: true,
+    });
+    expect(scenario.load).toEqual({ iterations: 1, concurrency: 1 });
+    expect(scenario.thresholds).toEqual({});
+    expect(scenario.target).toBeUndefined();
+    expect(scenario.file).toBe('test.yaml');
+  });
+
+  it('converts options to their units', () => {
+    const text = withSteps('  - register', 'options: { statsInterval: 500ms, iceGatheringTimeout: 0.2s, registerExpires: 3600, playReceivedAudio: false }');
+    expect(load(text).options).toMatchObject({ statsIntervalSeconds: 0.5, iceGatheringTimeoutMs: 200, registerExpiresSeconds: 3600, playReceivedAudio: false });
+  });
+
+  it('gives each step a name and a timeout', () => {
+    const steps = stepsOf(
+      `${CALL}  - answer: { role: bob, after: 2s }\n  - expect: { state: established, within: 3s }\n  - wait: 5\n` +
+        '  - dtmf: { role: alice, tones: "12", duration: 200ms, gap: 100ms, mode: info }\n  - hold: { role: bob, timeout: 1s }\n  - hangup\n  - unregister: alice',
+      'options: { stepTimeout: 4s }',
+    );
+    expect(steps.map((step) => [step.name, step.timeoutSeconds])).toEqual([
+      ['register alice, bob', 4],
+      ['call alice->bob', 4],
+      ['answer bob after 2s', 6],
+      ['expect established', 3],
+      ['wait 5s', 10],
+      ['dtmf 12 from alice (info)', 4.6],
+      ['hold bob', 1],
+      ['hangup alice', 4],
+      ['unregister alice', 4],
+    ]);
+    expect(steps[5]).toMatchObject({ durationMs: 200, gapMs: 100, mode: 'info', tones: '12' });
+  });
+
+  it('fills call and answer defaults, answering with what was offered', () => {
+    const steps = stepsOf('  - call: { from: alice, to: bob, video: true }\n  - answer: { reject: 486 }');
+    expect(steps[0]).toEqual({ kind: 'call', name: 'call alice->bob', timeoutSeconds: 10, call: 'main', from: 'alice', to: { role: 'bob' }, audio: true, video: true, until: 'sent' });
+    expect(steps[1]).toEqual({ kind: 'answer', name: 'reject 486 bob', timeoutSeconds: 10, call: 'main', role: 'bob', afterSeconds: 0, rejectStatus: 486, audio: true, video: true });
+  });
+
+  it('rejects an answer delay longer than its own timeout', () => {
+    expect(problemsOf(withSteps(`${CALL}  - answer: { after: 5s, timeout: 2s }`))).toEqual([
+      "steps[2].answer.after: 5s is not shorter than the step's timeout (2s)",
+    ]);
+  });
+
+  it('follows a blind transfer: the new call goes from the transferee to the target', () => {
+    const text = `name: t\nroles:\n  a: { accounts: [{ user: a }] }\n  b: { accounts: [{ user: b }] }\n  c: { accounts: [{ user: c }] }\nsteps:\n  - call: { from: a, to: b }\n  - answer\n  - transfer: { to: c, as: moved }\n  - answer: c\n  - hangup\n  - expect: { state: ended }\n`;
+    const steps = load(text).steps;
+    expect(steps[2]).toEqual({ kind: 'transfer', name: 'transfer b to c (by a)', timeoutSeconds: 10, call: 'main', role: 'a', to: { role: 'c' }, newCall: 'moved' });
+    expect(steps[3]).toMatchObject({ kind: 'answer', call: 'moved', role: 'c' });
+    expect(steps[4]).toMatchObject({ kind: 'hangup', call: 'moved', role: 'b' });
+    expect(steps[5]).toMatchObject({ kind: 'expect', call: 'moved' });
+  });
+
+  it('accepts URIs as callees and transfer targets', () => {
+    const steps = stepsOf('  - call: { from: alice, to: "sip:echo@{domain}", until: established }\n  - transfer: { to: "sips:ivr@pbx.example.com" }');
+    expect(steps[0]).toMatchObject({ to: { uri: 'sip:echo@{domain}' }, until: 'established' });
+    expect(steps[1]).toMatchObject({ role: 'alice', to: { uri: 'sips:ivr@pbx.example.com' }, newCall: 'transfer' });
+  });
+
+  it('reads a message step and its check, which needs no call', () => {
+    const steps = stepsOf('  - message: { from: alice, to: bob, body: 42 }\n  - expect: { message: "42", role: bob }');
+    expect(steps[0]).toEqual({ kind: 'message', name: 'message alice->bob', timeoutSeconds: 10, from: 'alice', to: { role: 'bob' }, body: '42', contentType: 'text/plain' });
+    expect(steps[1]).toMatchObject({ kind: 'expect', call: '', role: 'bob' });
+  });
+
+  it('keeps thresholds and accepts a single expression', () => {
+    const text = withSteps('  - register', "thresholds:\n  call_success: ['rate>=0.99']\n  call_setup_seconds: 'p(95)<2'");
+    expect(load(text).thresholds).toEqual({ call_success: ['rate>=0.99'], call_setup_seconds: ['p(95)<2'] });
+    expect(problemsOf(withSteps('  - register', 'thresholds: { a: [], b: [""], c: 5 }'))).toEqual([
+      'thresholds.a: needs at least one expression',
+      'thresholds.b[0]: must not be empty',
+      "thresholds.c: expected a list of expressions such as ['rate>=0.99'], got 5",
+    ]);
+  });
+});
+
+describe('target', () => {
+  it('resolves caFile from the scenario folder and checks that it exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callwright-scenario-'));
+    writeFileSync(join(dir, 'ca.pem'), 'pem');
+    const text = (ca: string) => `name: t\ntarget: { url: "wss://pbx.example.com:8089/ws", domain: pbx.example.com, caFile: ${ca} }\n${ROLES}\nsteps: [register]\n`;
+    const scenario = parseScenario(text('ca.pem'), join(dir, 's.yaml'), { env: {} });
+    expect(scenario.target).toEqual({ url: 'wss://pbx.example.com:8089/ws', domain: 'pbx.example.com', caFile: join(dir, 'ca.pem') });
+    expect(() => parseScenario(text('missing.pem'), join(dir, 's.yaml'), { env: {} })).toThrow(
+      `target.caFile: file not found: ${join(dir, 'missing.pem')} (relative paths start at the scenario file's folder)`,
+    );
+  });
+
+  it('accepts only ws:// and wss:// URLs, with a domain', () => {
+    expect(problemsOf(withSteps('  - register', 'target: { url: "http://pbx:8080" }'))).toEqual([
+      'target.domain: required (a SIP domain: a host name or IP address, without scheme or port)',
+    ]);
+    expect(problemsOf(withSteps('  - register', 'target: { url: "http://pbx:8080", domain: pbx, insecureTls: true }'))).toEqual([
+      'target.url: SIP over WebSocket needs a ws:// or wss:// URL, got http://',
+    ]);
+    expect(problemsOf(withSteps('  - register', 'target: { url: "ws://10.0.0.1:8080", domain: "sip:pbx" }'))).toEqual([
+      'target.domain: expected a SIP domain: a host name or IP address, without scheme or port, got "sip:pbx"',
+    ]);
+    expect(problemsOf(withSteps('  - register', 'target: { url: "ws://10.0.0.1:8080", domain: 10.0.0.1, insecureTls: true }'))).toEqual([
+      'target.insecureTls: only applies to wss:// URLs',
+    ]);
+  });
+});
+
+describe('short forms', () => {
+  it('expand bare kinds and single values', () => {
+    const steps = stepsOf(`  - register\n  - call: { from: alice, to: bob }\n  - answer\n  - wait: 1.5\n  - dtmf: 0123\n  - hold\n  - unhold: alice\n  - hangup:\n  - unregister`);
+    expect(steps.map((step) => step.name)).toEqual([
+      'register alice, bob',
+      'call alice->bob',
+      'answer bob',
+      'wait 1.5s',
+      'dtmf 0123 from alice (rfc4733)',
+      'hold alice',
+      'unhold alice',
+      'hangup alice',
+      'unregister alice, bob',
+    ]);
+  });
+});

@@ -1,0 +1,391 @@
+/**
+ * Turns validated step shapes into the typed Step list: checks what steps refer
+ * to (roles, calls created by earlier steps, who may act on a call), fills in
+ * defaults, and names each step for reports.
+ */
+import type { Check, Party, Role, Step } from './types.js';
+import { formatSeconds, secondsToMs } from './durations.js';
+import { Problems, type Problem } from './problems.js';
+import { DEFAULT_CALL_NAME, DEFAULT_TRANSFER_CALL_NAME, readStep, type FailedStep, type StepDraft } from './stepShapes.js';
+
+export const DTMF_DEFAULTS = { mode: 'rfc4733', durationMs: 100, gapMs: 70 } as const;
+/** `wait` steps get this much on top of their own length before they count as stuck. */
+const WAIT_SLACK_SECONDS = 5;
+
+const SIP_URI = /^sips?:[^\s<>"]+$/i;
+
+interface CallInfo {
+  createdAt: string;
+  /** Unknown when the step that created the call had problems of its own. */
+  caller?: Party;
+  callee?: Party;
+  audio: boolean;
+  video: boolean;
+  answeredAt?: string;
+}
+
+interface Context {
+  roles: Record<string, Role>;
+  /** Every role name in the file, valid or not, so a broken role is reported once, not at each use. */
+  roleNames: readonly string[];
+  stepTimeoutSeconds: number;
+}
+
+export function readSteps(value: unknown, context: Context, problems: Problems): Step[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.add('steps', value === undefined ? 'required (a list of steps such as register, call, answer, expect, hangup)' : Array.isArray(value) ? 'needs at least one step' : 'expected a list of steps');
+    return [];
+  }
+  // Shapes are all read before references (a call may be named before the step that creates it),
+  // so problems are collected apart and then listed in step order.
+  const stepProblems = new Problems();
+  const drafts = value.map((item, index) => readStep(item, `steps[${index}]`, stepProblems));
+  const steps = new StepResolver(context, drafts, stepProblems).resolveAll();
+  const stepIndex = (problem: Problem): number => Number(/^steps\[(\d+)\]/.exec(problem.path)?.[1] ?? 0);
+  for (const problem of [...stepProblems.list].sort((a, b) => stepIndex(a) - stepIndex(b))) problems.add(problem.path, problem.message);
+  return steps;
+}
+
+class StepResolver {
+  private readonly calls = new Map<string, CallInfo>();
+  private currentCall: string | undefined;
+  /** Which step creates each call name first, for "created later" messages. */
+  private readonly creators = new Map<string, string>();
+
+  constructor(
+    private readonly context: Context,
+    private readonly drafts: readonly (StepDraft | FailedStep)[],
+    private readonly problems: Problems,
+  ) {
+    drafts.forEach((draft, index) => {
+      const name = createdCall(draft);
+      if (name !== undefined && !this.creators.has(name)) this.creators.set(name, `steps[${index}]`);
+    });
+  }
+
+  resolveAll(): Step[] {
+    const steps: Step[] = [];
+    for (const draft of this.drafts) {
+      if (draft.kind === 'failed') {
+        // Keep its call known, so later steps are not also reported for it.
+        if (draft.createsCall !== undefined) this.addCall(draft.createsCall, { createdAt: '', audio: true, video: false });
+        continue;
+      }
+      const step = this.resolve(draft);
+      if (step) steps.push(step);
+    }
+    return steps;
+  }
+
+  private resolve(draft: StepDraft): Step | undefined {
+    const timeout = (seconds: number | undefined, extra = 0): number => seconds ?? this.context.stepTimeoutSeconds + extra;
+    switch (draft.kind) {
+      case 'register':
+      case 'unregister': {
+        const { fields } = draft;
+        const roles = fields.roles ?? Object.keys(this.context.roles);
+        const known = (fields.roles ?? []).map((role, index) => this.checkRole(role, draft.at('roles', index))).every(Boolean);
+        if (!known) return undefined;
+        return { kind: draft.kind, name: `${draft.kind} ${roles.join(', ')}`, timeoutSeconds: timeout(fields.timeout), roles };
+      }
+      case 'call': {
+        const { fields } = draft;
+        const fromOk = this.checkRole(fields.from, draft.at('from'));
+        const to = this.readParty(fields.to, draft.at('to'));
+        const call = fields.name ?? DEFAULT_CALL_NAME;
+        const nameOk = this.checkNewCall(call, fields.name === undefined ? draft.path : draft.at('name'));
+        const audio = fields.audio ?? true;
+        const video = fields.video ?? false;
+        this.addCall(call, { createdAt: draft.path, caller: { role: fields.from }, ...(to ? { callee: to } : {}), audio, video });
+        if (!fromOk || !to || !nameOk) return undefined;
+        return {
+          kind: 'call',
+          name: `call ${fields.from}->${partyLabel(to)}${call === DEFAULT_CALL_NAME ? '' : ` (${call})`}`,
+          timeoutSeconds: timeout(fields.timeout),
+          call,
+          from: fields.from,
+          to,
+          audio,
+          video,
+          ...(fields.codecs ? { codecs: fields.codecs } : {}),
+          ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
+          ...(fields.headers ? { headers: fields.headers } : {}),
+          until: fields.until ?? 'sent',
+        };
+      }
+      case 'answer':
+        return this.resolveAnswer(draft);
+      case 'expect':
+        return this.resolveExpect(draft);
+      case 'wait': {
+        const { seconds } = draft.fields;
+        return { kind: 'wait', name: `wait ${formatSeconds(seconds)}`, timeoutSeconds: seconds + WAIT_SLACK_SECONDS, seconds };
+      }
+      case 'dtmf': {
+        const { fields } = draft;
+        const target = this.actOnCall(draft, fields);
+        if (!target) return undefined;
+        const durationMs = fields.duration === undefined ? DTMF_DEFAULTS.durationMs : secondsToMs(fields.duration);
+        const gapMs = fields.gap === undefined ? DTMF_DEFAULTS.gapMs : secondsToMs(fields.gap);
+        const mode = fields.mode ?? DTMF_DEFAULTS.mode;
+        // Long tone strings take time to play out; the default timeout must not cut them off.
+        const playSeconds = (fields.tones.length * (durationMs + gapMs)) / 1000;
+        return {
+          kind: 'dtmf',
+          name: `dtmf ${fields.tones} from ${target.role} (${mode})${callSuffix(target.call)}`,
+          timeoutSeconds: timeout(fields.timeout, playSeconds),
+          ...target,
+          tones: fields.tones,
+          mode,
+          durationMs,
+          gapMs,
+        };
+      }
+      case 'hold':
+      case 'unhold':
+      case 'hangup': {
+        const target = this.actOnCall(draft, draft.fields);
+        if (!target) return undefined;
+        return { kind: draft.kind, name: `${draft.kind} ${target.role}${callSuffix(target.call)}`, timeoutSeconds: timeout(draft.fields.timeout), ...target };
+      }
+      case 'transfer':
+        return this.resolveTransfer(draft);
+      case 'message': {
+        const { fields } = draft;
+        const fromOk = this.checkRole(fields.from, draft.at('from'));
+        const to = this.readParty(fields.to, draft.at('to'));
+        if (!fromOk || !to) return undefined;
+        return {
+          kind: 'message',
+          name: `message ${fields.from}->${partyLabel(to)}`,
+          timeoutSeconds: timeout(fields.timeout),
+          from: fields.from,
+          to,
+          body: fields.body,
+          contentType: fields.contentType ?? 'text/plain',
+        };
+      }
+    }
+  }
+
+  private resolveAnswer(draft: Extract<StepDraft, { kind: 'answer' }>): Step | undefined {
+    const { fields } = draft;
+    const found = this.findCall(fields.call, draft.at('call'), draft.path);
+    if (!found) return undefined;
+    const [call, info] = found;
+    const callee = info.callee;
+    const rolePath = fields.role === undefined ? draft.path : draft.at('role');
+    let role = fields.role;
+    if (callee && !('role' in callee)) {
+      this.problems.add(rolePath, `call ${call} goes to ${callee.uri}, outside callwright; only a role that is called can answer`);
+      return undefined;
+    }
+    if (role !== undefined && !this.checkRole(role, rolePath)) return undefined;
+    if (callee) {
+      if (role !== undefined && role !== callee.role) {
+        this.problems.add(rolePath, `${role} cannot answer call ${call}: it goes to ${callee.role}`);
+        return undefined;
+      }
+      role = callee.role;
+      if (this.context.roles[role]?.autoAnswer) {
+        this.problems.add(rolePath, `${role} answers by itself (roles.${role}.autoAnswer); remove this step or autoAnswer`);
+        return undefined;
+      }
+    }
+    if (info.answeredAt !== undefined) {
+      this.problems.add(draft.path, `call ${call} is already answered by ${info.answeredAt}`);
+      return undefined;
+    }
+    info.answeredAt = draft.path;
+    const afterSeconds = fields.after ?? 0;
+    if (fields.timeout !== undefined && afterSeconds >= fields.timeout) {
+      this.problems.add(draft.at('after'), `${formatSeconds(afterSeconds)} is not shorter than the step's timeout (${formatSeconds(fields.timeout)})`);
+      return undefined;
+    }
+    if (role === undefined) return undefined; // callee unknown: its call step was already reported
+    const verb = fields.reject === undefined ? 'answer' : `reject ${fields.reject}`;
+    return {
+      kind: 'answer',
+      name: `${verb} ${role}${afterSeconds > 0 ? ` after ${formatSeconds(afterSeconds)}` : ''}${callSuffix(call)}`,
+      // The delay is part of the step: without its own timeout, waiting must not eat the default one.
+      timeoutSeconds: fields.timeout ?? this.context.stepTimeoutSeconds + afterSeconds,
+      call,
+      role,
+      afterSeconds,
+      ...(fields.reject === undefined ? {} : { rejectStatus: fields.reject }),
+      // By default answer with what was offered; audio-only answers to video calls are a case to test, so say it.
+      audio: fields.audio ?? info.audio,
+      video: fields.video ?? info.video,
+      ...(fields.codecs ? { codecs: fields.codecs } : {}),
+      ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
+    };
+  }
+
+  private resolveExpect(draft: Extract<StepDraft, { kind: 'expect' }>): Step | undefined {
+    const { call: callName, role, within, check } = draft.fields;
+    const roleOk = role === undefined || this.checkRole(role, draft.at('role'));
+    if ((check.kind === 'dtmf' || check.kind === 'message') && role === undefined) {
+      this.problems.add(draft.path, `a ${check.kind} check needs role: the role that receives it`);
+      return undefined;
+    }
+    // Messages travel outside calls (the message step), so their checks name none: call is ''.
+    let call = '';
+    if (check.kind !== 'message') {
+      const found = this.findCall(callName, draft.at('call'), draft.path);
+      if (!found) return undefined;
+      call = found[0];
+      if (role !== undefined && roleOk && !this.isOnCall(found[1], role)) {
+        this.problems.add(draft.at('role'), `${role} is not on call ${call} (${describeCall(found[1])})`);
+        return undefined;
+      }
+    }
+    if (!roleOk) return undefined;
+    const defaultTimeout = check.kind === 'firstAudio' ? Math.max(this.context.stepTimeoutSeconds, check.withinSeconds) : this.context.stepTimeoutSeconds;
+    return {
+      kind: 'expect',
+      name: `expect ${checkLabel(check)}${check.kind === 'message' ? '' : callSuffix(call)}${role === undefined ? '' : ` at ${role}`}`,
+      timeoutSeconds: within ?? defaultTimeout,
+      call,
+      ...(role === undefined ? {} : { role }),
+      check,
+    };
+  }
+
+  private resolveTransfer(draft: Extract<StepDraft, { kind: 'transfer' }>): Step | undefined {
+    const { fields } = draft;
+    const target = this.actOnCall(draft, fields);
+    const to = this.readParty(fields.to, draft.at('to'));
+    const newCall = fields.as ?? DEFAULT_TRANSFER_CALL_NAME;
+    const nameOk = this.checkNewCall(newCall, fields.as === undefined ? draft.path : draft.at('as'));
+    const original = target ? this.calls.get(target.call) : undefined;
+    // Blind transfer: the party on the other end of the original call is sent to `to`.
+    const transferee = original && target ? otherParty(original, target.role) : undefined;
+    this.addCall(newCall, { createdAt: draft.path, ...(transferee ? { caller: transferee } : {}), ...(to ? { callee: to } : {}), audio: original?.audio ?? true, video: original?.video ?? false });
+    if (!target || !to || !nameOk) return undefined;
+    return {
+      kind: 'transfer',
+      name: `transfer ${transferee ? partyLabel(transferee) : '?'} to ${partyLabel(to)} (by ${target.role})`,
+      timeoutSeconds: draft.fields.timeout ?? this.context.stepTimeoutSeconds,
+      ...target,
+      to,
+      newCall,
+    };
+  }
+
+  /** The call and role of hold/unhold/hangup/dtmf/transfer; the role defaults to the call's caller. */
+  private actOnCall(draft: StepDraft, fields: { role?: string | undefined; call?: string | undefined }): { call: string; role: string } | undefined {
+    const found = this.findCall(fields.call, draft.at('call'), draft.path);
+    if (!found) return undefined;
+    const [call, info] = found;
+    if (fields.role === undefined) {
+      if (info.caller === undefined) return undefined; // reported at the step that created the call
+      if ('role' in info.caller) return { call, role: info.caller.role };
+      this.problems.add(draft.path, `call ${call} comes from ${info.caller.uri}, outside callwright: set role to the role that acts`);
+      return undefined;
+    }
+    if (!this.checkRole(fields.role, draft.at('role'))) return undefined;
+    if (!this.isOnCall(info, fields.role)) {
+      this.problems.add(draft.at('role'), `${fields.role} is not on call ${call} (${describeCall(info)})`);
+      return undefined;
+    }
+    return { call, role: fields.role };
+  }
+
+  /** The named call, or the most recent one; reports calls that do not exist yet. */
+  private findCall(name: string | undefined, namePath: string, stepPath: string): [string, CallInfo] | undefined {
+    const call = name ?? this.currentCall;
+    if (call === undefined) {
+      this.problems.add(stepPath, 'no call to act on: no call or transfer step comes before this one');
+      return undefined;
+    }
+    const info = this.calls.get(call);
+    if (info) return [call, info];
+    const creator = this.creators.get(call);
+    const known = [...this.calls.keys()];
+    this.problems.add(
+      namePath,
+      `call ${JSON.stringify(call)} ${creator ? `is only created later, by ${creator}` : 'is not created by any call or transfer step'}` +
+        ` (calls so far: ${known.length > 0 ? known.join(', ') : 'none'})`,
+    );
+    return undefined;
+  }
+
+  /** `path`: the name if the user wrote one, else the step (the default name clashed). */
+  private checkNewCall(call: string, path: string): boolean {
+    const existing = this.calls.get(call);
+    if (!existing) return true;
+    this.problems.add(path, `call name ${JSON.stringify(call)} is already used by ${existing.createdAt || 'an earlier step'}; give this call its own name`);
+    return false;
+  }
+
+  private addCall(name: string, info: CallInfo): void {
+    if (!this.calls.has(name)) this.calls.set(name, info);
+    this.currentCall = name;
+  }
+
+  private isOnCall(info: CallInfo, role: string): boolean {
+    if (info.caller === undefined || info.callee === undefined) return true; // unknown parties: already reported
+    return [info.caller, info.callee].some((party) => 'role' in party && party.role === role);
+  }
+
+  private checkRole(role: string, path: string): boolean {
+    if (this.context.roleNames.includes(role)) return true;
+    this.problems.add(path, `unknown role ${JSON.stringify(role)} (roles: ${this.context.roleNames.join(', ') || 'none'})`);
+    return false;
+  }
+
+  /** A role name, or a sip:/sips: URI for a device outside callwright. */
+  private readParty(value: string, path: string): Party | undefined {
+    if (/^sips?:/i.test(value)) {
+      if (SIP_URI.test(value) && value.length > value.indexOf(':') + 1) return { uri: value };
+      this.problems.add(path, `expected a sip:/sips: URI with no spaces, < > or quotes, such as sip:echo@{domain}, got ${JSON.stringify(value)}`);
+      return undefined;
+    }
+    if (this.context.roleNames.includes(value)) return { role: value };
+    this.problems.add(path, `unknown role ${JSON.stringify(value)} (roles: ${this.context.roleNames.join(', ') || 'none'}; or a sip:/sips: URI)`);
+    return undefined;
+  }
+}
+
+function createdCall(draft: StepDraft | FailedStep): string | undefined {
+  if (draft.kind === 'failed') return draft.createsCall;
+  if (draft.kind === 'call') return draft.fields.name ?? DEFAULT_CALL_NAME;
+  if (draft.kind === 'transfer') return draft.fields.as ?? DEFAULT_TRANSFER_CALL_NAME;
+  return undefined;
+}
+
+function otherParty(info: CallInfo, role: string): Party | undefined {
+  const isRole = (party: Party | undefined): boolean => party !== undefined && 'role' in party && party.role === role;
+  return isRole(info.caller) ? info.callee : info.caller;
+}
+
+function partyLabel(party: Party): string {
+  return 'role' in party ? party.role : party.uri;
+}
+
+function describeCall(info: CallInfo): string {
+  return `${info.caller ? partyLabel(info.caller) : '?'} -> ${info.callee ? partyLabel(info.callee) : '?'}`;
+}
+
+function callSuffix(call: string): string {
+  return call === DEFAULT_CALL_NAME ? '' : ` on ${call}`;
+}
+
+function checkLabel(check: Check): string {
+  switch (check.kind) {
+    case 'state':
+      return check.status === undefined ? check.state : `${check.state} ${check.status}`;
+    case 'media':
+      return check.direction === 'both' ? `${check.media} ${check.flow} both ways` : `${check.media} ${check.direction} ${check.flow}`;
+    case 'codec':
+      return `codec ${check.codec} ${check.direction}`;
+    case 'firstAudio':
+      return `first audio within ${formatSeconds(check.withinSeconds)}`;
+    case 'dtmf':
+      return `dtmf ${check.tones}`;
+    case 'message':
+      return `message ${JSON.stringify(check.body.length > 20 ? `${check.body.slice(0, 17)}...` : check.body)}`;
+    case 'inviteSize':
+      return `INVITE size ${[check.minBytes === undefined ? '' : `>=${check.minBytes}`, check.maxBytes === undefined ? '' : `<=${check.maxBytes}`].filter(Boolean).join(' ')} bytes`;
+  }
+}
