@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up callwright on Debian/Ubuntu: Chromium (plus the lab's SIP peers with --lab),
+# the npm packages and the build. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(chromium)
+if [[ "${1:-}" == "--lab" ]]; then
+  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  if command -v apt-get >/dev/null; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install ${missing[*]} (no apt-get here); without a system Chromium puppeteer downloads its own" >&2
+  fi
+fi
+
+# .puppeteerrc.cjs skips puppeteer's browser download when a system Chromium exists.
+npm ci --no-audit --no-fund
+npm run build

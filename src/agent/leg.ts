@@ -1,0 +1,243 @@
+import { Invitation, Inviter, Session, SessionState, UserAgent, Web } from 'sip.js';
+import type { Core, SessionDescriptionHandlerModifier } from 'sip.js';
+
+type IncomingResponse = Core.IncomingResponse;
+import type { AgentEvent, LegDirection, LegEndCause } from '../protocol/events.js';
+import { readMediaSample } from './statsReader.js';
+
+export type Emit = (event: AgentEvent) => void;
+
+/**
+ * One call leg: a SIP.js session seen from this user agent. It turns the
+ * session's callbacks into events with page timestamps, keeps the remote
+ * audio playing (so it is decoded and its level measured) and samples getStats.
+ */
+export class Leg {
+  established = false;
+  ended = false;
+  private endCause: LegEndCause | undefined;
+  private player: HTMLAudioElement | undefined;
+  private readonly firstMediaSeen = new Set<string>();
+
+  constructor(
+    readonly legId: string,
+    readonly agentId: string,
+    readonly direction: LegDirection,
+    readonly session: Session,
+    readonly sipCallId: string,
+    private readonly emit: Emit,
+    private readonly playReceivedAudio: boolean,
+    private readonly onEnded: (leg: Leg) => void,
+  ) {
+    session.delegate = {
+      ...session.delegate,
+      onSessionDescriptionHandler: (sdh) => this.watchPeerConnection(sdh as Web.SessionDescriptionHandler),
+      onBye: (bye) => {
+        this.endCause ??= { kind: 'hangup', by: 'remote' };
+        void bye.accept();
+      },
+      onInfo: (info) => {
+        void info.accept();
+        const body = info.request.body ?? '';
+        const signal = /Signal\s*=\s*([0-9A-Da-d*#])/.exec(body)?.[1];
+        if (signal) this.emit({ type: 'dtmfReceived', legId, atMs: Date.now(), tone: signal.toUpperCase(), via: 'info' });
+      },
+    };
+    session.stateChange.addListener((state) => {
+      if (state === SessionState.Established && !this.established) {
+        this.established = true;
+        this.emit({ type: 'established', legId, atMs: Date.now() });
+      } else if (state === SessionState.Terminated) {
+        this.finish();
+      }
+    });
+  }
+
+  /** Callbacks for an outgoing INVITE transaction. */
+  inviteDelegate() {
+    return {
+      onProgress: (response: IncomingResponse) => {
+        const status = response.message.statusCode;
+        if (status !== undefined && status > 100) this.emit({ type: 'progress', legId: this.legId, atMs: Date.now(), status });
+      },
+      onReject: (response: IncomingResponse) => {
+        this.endCause ??= { kind: 'sipStatus', status: response.message.statusCode ?? 0, reasonPhrase: response.message.reasonPhrase };
+      },
+    };
+  }
+
+  async answer(options: { audio: boolean; video: boolean; modifiers: SessionDescriptionHandlerModifier[] }): Promise<void> {
+    const invitation = this.asInvitation();
+    invitation.sessionDescriptionHandlerModifiersReInvite = options.modifiers;
+    await invitation.accept({
+      sessionDescriptionHandlerOptions: { constraints: { audio: options.audio, video: options.video } } as object,
+      sessionDescriptionHandlerModifiers: options.modifiers,
+    });
+  }
+
+  async reject(status: number): Promise<void> {
+    this.endCause ??= { kind: 'sipStatus', status };
+    await this.asInvitation().reject({ statusCode: status });
+  }
+
+  async hangup(): Promise<void> {
+    const session = this.session;
+    this.endCause ??= { kind: 'hangup', by: 'local' };
+    switch (session.state) {
+      case SessionState.Initial:
+      case SessionState.Establishing:
+        if (session instanceof Inviter) {
+          this.endCause = { kind: 'canceled' };
+          await session.cancel();
+        } else if (session instanceof Invitation) {
+          await session.reject({ statusCode: 486 });
+        }
+        return;
+      case SessionState.Established:
+        await session.bye();
+        return;
+      case SessionState.Terminating:
+      case SessionState.Terminated:
+        return;
+    }
+  }
+
+  async sendDtmf(tones: string, mode: 'rfc4733' | 'info', durationMs: number, gapMs: number): Promise<void> {
+    if (mode === 'rfc4733') {
+      const sender = this.peerConnection()
+        ?.getSenders()
+        .find((s) => s.track?.kind === 'audio' || s.dtmf);
+      if (!sender?.dtmf) throw new Error('no audio sender able to send RFC 4733 DTMF on this leg');
+      const dtmf = sender.dtmf;
+      const done = new Promise<void>((resolve) => {
+        dtmf.ontonechange = (event) => {
+          if (event.tone === '') {
+            dtmf.ontonechange = null;
+            resolve();
+          } else {
+            this.emit({ type: 'dtmfSent', legId: this.legId, atMs: Date.now(), tone: event.tone, mode, ok: true });
+          }
+        };
+      });
+      dtmf.insertDTMF(tones, durationMs, gapMs);
+      await done;
+      return;
+    }
+    for (const tone of tones) {
+      const status = await new Promise<number>((resolve, reject) => {
+        this.session
+          .info({
+            requestOptions: {
+              body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${tone}\r\nDuration=${durationMs}\r\n` },
+            },
+            requestDelegate: {
+              onAccept: (response) => resolve(response.message.statusCode ?? 200),
+              onReject: (response) => resolve(response.message.statusCode ?? 0),
+            },
+          })
+          .catch(reject);
+      });
+      this.emit({ type: 'dtmfSent', legId: this.legId, atMs: Date.now(), tone, mode, ok: status >= 200 && status < 300, status });
+      await sleep(gapMs);
+    }
+  }
+
+  async setHold(held: boolean): Promise<void> {
+    const session = this.session;
+    const sdh = session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined;
+    session.sessionDescriptionHandlerOptionsReInvite = { ...session.sessionDescriptionHandlerOptionsReInvite, hold: held } as object;
+    const result = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+      session
+        .invite({
+          requestDelegate: {
+            onAccept: () => resolve({ ok: true }),
+            onReject: (response) => resolve({ ok: false, error: `re-INVITE answered ${response.message.statusCode}` }),
+          },
+        })
+        .catch((error: unknown) => resolve({ ok: false, error: String(error) }));
+    });
+    if (result.ok && sdh) {
+      // As SIP.js's SessionManager does: held legs neither send nor play.
+      sdh.enableSenderTracks(!held);
+      sdh.enableReceiverTracks(!held);
+    }
+    this.emit({ type: 'holdChanged', legId: this.legId, atMs: Date.now(), held, ok: result.ok, error: result.error });
+  }
+
+  async transfer(target: string): Promise<void> {
+    const uri = UserAgent.makeURI(target);
+    if (!uri) throw new Error(`invalid transfer target ${target}`);
+    const result = await new Promise<{ ok: boolean; status?: number; error?: string }>((resolve) => {
+      this.session
+        .refer(uri, {
+          requestDelegate: {
+            onAccept: (response) => resolve({ ok: true, status: response.message.statusCode }),
+            onReject: (response) => resolve({ ok: false, status: response.message.statusCode }),
+          },
+        })
+        .catch((error: unknown) => resolve({ ok: false, error: String(error) }));
+    });
+    this.emit({ type: 'transferResult', legId: this.legId, atMs: Date.now(), ...result });
+  }
+
+  async sampleStats(): Promise<void> {
+    const pc = this.peerConnection();
+    if (!pc || this.ended || pc.connectionState === 'closed') return;
+    const report = await pc.getStats();
+    if (this.ended) return;
+    this.emit({ type: 'stats', legId: this.legId, atMs: Date.now(), sample: readMediaSample(report) });
+  }
+
+  markTransportLost(): void {
+    this.endCause ??= { kind: 'transportLost' };
+  }
+
+  /** A leg whose session is gone without a Terminated state change (agent destroyed). */
+  finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.player?.remove();
+    this.player = undefined;
+    const cause: LegEndCause = this.endCause ?? (this.established ? { kind: 'hangup', by: 'remote' } : { kind: 'canceled' });
+    this.emit({ type: 'ended', legId: this.legId, atMs: Date.now(), cause, wasEstablished: this.established });
+    this.onEnded(this);
+  }
+
+  private peerConnection(): RTCPeerConnection | undefined {
+    return (this.session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)?.peerConnection;
+  }
+
+  private asInvitation(): Invitation {
+    if (!(this.session instanceof Invitation)) throw new Error(`leg ${this.legId} is not an incoming call`);
+    return this.session;
+  }
+
+  private watchPeerConnection(sdh: Web.SessionDescriptionHandler): void {
+    sdh.peerConnectionDelegate = {
+      ontrack: (event: RTCTrackEvent) => {
+        const track = event.track;
+        const seen = () => {
+          if (this.firstMediaSeen.has(track.kind)) return;
+          this.firstMediaSeen.add(track.kind);
+          this.emit({ type: 'firstMedia', legId: this.legId, atMs: Date.now(), kind: track.kind === 'video' ? 'video' : 'audio' });
+        };
+        // A remote track unmutes when its first RTP packet arrives.
+        if (!track.muted) seen();
+        else track.addEventListener('unmute', seen, { once: true });
+        if (track.kind === 'audio' && this.playReceivedAudio) this.play(sdh.remoteMediaStream);
+      },
+    };
+  }
+
+  private play(stream: MediaStream): void {
+    if (this.player) return;
+    const player = document.createElement('audio');
+    player.autoplay = true;
+    player.srcObject = stream;
+    document.body.appendChild(player);
+    void player.play().catch(() => undefined);
+    this.player = player;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

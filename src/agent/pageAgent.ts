@@ -1,0 +1,116 @@
+import type { AgentCommand, DispatchResult, PageConfig } from '../protocol/commands.js';
+import type { AgentEvent } from '../protocol/events.js';
+import { AgentHost, errorText } from './agentHost.js';
+import { EventSink } from './eventSink.js';
+import type { Leg } from './leg.js';
+import { SharedCapture } from './mediaCapture.js';
+
+/**
+ * Everything one page runs: its user agents, their legs, one media capture
+ * and one stats timer. Commands come in through dispatch; outcomes go out as
+ * events. The page never decides pass or fail.
+ */
+export class PageAgent {
+  private readonly sink: EventSink;
+  private readonly capture = new SharedCapture();
+  private readonly agents = new Map<string, AgentHost>();
+  private readonly legs = new Map<string, Leg>();
+  private incomingCounter = 0;
+  private readonly statsTimer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly config: PageConfig,
+    push: (events: AgentEvent[]) => Promise<void> | void,
+  ) {
+    this.sink = new EventSink(push, config.flushIntervalMs);
+    this.statsTimer = setInterval(() => this.sampleAll(), config.statsIntervalMs);
+  }
+
+  /** Starts the command and returns at once; failures that come later are events. */
+  dispatch(command: AgentCommand): DispatchResult {
+    try {
+      const work = this.run(command);
+      void work.catch((error: unknown) => this.failed(command, error));
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: errorText(error) };
+    }
+  }
+
+  private run(command: AgentCommand): Promise<void> {
+    switch (command.type) {
+      case 'createAgent': {
+        if (this.agents.has(command.agentId)) throw new Error(`agent ${command.agentId} exists`);
+        const legs = {
+          add: (leg: Leg) => this.legs.set(leg.legId, leg),
+          remove: (leg: Leg) => this.legs.delete(leg.legId),
+          nextIncomingLegId: (agentId: string) => `${agentId}:in${++this.incomingCounter}`,
+        };
+        this.agents.set(command.agentId, new AgentHost(command, this.config, this.capture, (e) => this.sink.emit(e), legs));
+        return Promise.resolve();
+      }
+      case 'register':
+        return this.agent(command.agentId).register();
+      case 'unregister':
+        return this.agent(command.agentId).unregister();
+      case 'call':
+        return this.agent(command.agentId).call(command);
+      case 'answer': {
+        const leg = this.leg(command.legId);
+        return this.agent(leg.agentId).answer(leg, command);
+      }
+      case 'reject':
+        return this.leg(command.legId).reject(command.status);
+      case 'dtmf':
+        return this.leg(command.legId).sendDtmf(command.tones, command.mode, command.durationMs, command.gapMs);
+      case 'hold':
+        return this.leg(command.legId).setHold(true);
+      case 'unhold':
+        return this.leg(command.legId).setHold(false);
+      case 'transfer':
+        return this.leg(command.legId).transfer(command.target);
+      case 'message':
+        return this.agent(command.agentId).message(command.requestId, command.target, command.body, command.contentType);
+      case 'hangup':
+        return this.leg(command.legId).hangup();
+      case 'destroyAgent': {
+        const agent = this.agent(command.agentId);
+        this.agents.delete(command.agentId);
+        return agent.destroy();
+      }
+      case 'shutdown':
+        return this.shutdown();
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.statsTimer);
+    await Promise.all([...this.agents.values()].map((agent) => agent.destroy()));
+    this.agents.clear();
+    this.sink.flush();
+  }
+
+  private sampleAll(): void {
+    for (const leg of this.legs.values()) {
+      if (leg.established && !leg.ended) void leg.sampleStats().catch(() => undefined);
+    }
+  }
+
+  private agent(agentId: string): AgentHost {
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new Error(`no agent ${agentId} in this page`);
+    return agent;
+  }
+
+  private leg(legId: string): Leg {
+    const leg = this.legs.get(legId);
+    if (!leg) throw new Error(`no live leg ${legId} in this page`);
+    return leg;
+  }
+
+  private failed(command: AgentCommand, error: unknown): void {
+    const id = 'legId' in command ? command.legId : 'agentId' in command ? command.agentId : undefined;
+    this.sink.emit({ type: 'commandFailed', atMs: Date.now(), command: command.type, id, error: errorText(error) });
+    if (command.type === 'call') this.legs.get(command.legId)?.finish();
+  }
+}

@@ -1,0 +1,70 @@
+import type { InboundAudio, InboundVideo, MediaSample, OutboundRtp } from '../protocol/events.js';
+
+type Stat = Record<string, unknown> & { type: string; id: string };
+
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/**
+ * Turns one getStats() report into the cumulative counters callwright keeps.
+ * Only the fields reporters use are copied: a sample per leg per interval
+ * crosses into Node, so it must stay small.
+ */
+export function readMediaSample(report: RTCStatsReport): MediaSample {
+  const stats = new Map<string, Stat>();
+  report.forEach((value: Stat) => stats.set(value.id, value));
+  const codecName = (s: Stat): string | undefined => {
+    const codec = typeof s.codecId === 'string' ? stats.get(s.codecId) : undefined;
+    const mime = codec && typeof codec.mimeType === 'string' ? codec.mimeType : undefined;
+    return mime?.split('/')[1];
+  };
+  const remoteFor = (s: Stat): Stat | undefined =>
+    [...stats.values()].find((r) => r.type === 'remote-inbound-rtp' && r.localId === s.id);
+
+  const sample: MediaSample = {};
+  for (const s of stats.values()) {
+    if (s.type === 'inbound-rtp') {
+      const base = {
+        codec: codecName(s),
+        packetsReceived: num(s.packetsReceived) ?? 0,
+        bytesReceived: num(s.bytesReceived) ?? 0,
+        packetsLost: num(s.packetsLost) ?? 0,
+        jitterSeconds: num(s.jitter) ?? 0,
+      };
+      if (s.kind === 'audio') {
+        const audio: InboundAudio = {
+          ...base,
+          audioLevel: num(s.audioLevel),
+          totalAudioEnergy: num(s.totalAudioEnergy),
+          totalSamplesReceived: num(s.totalSamplesReceived),
+          concealedSamples: num(s.concealedSamples),
+        };
+        sample.audioIn = audio;
+      } else if (s.kind === 'video') {
+        const video: InboundVideo = {
+          ...base,
+          framesDecoded: num(s.framesDecoded) ?? 0,
+          frameWidth: num(s.frameWidth),
+          frameHeight: num(s.frameHeight),
+        };
+        sample.videoIn = video;
+      }
+    } else if (s.type === 'outbound-rtp') {
+      const remote = remoteFor(s);
+      const out: OutboundRtp = {
+        codec: codecName(s),
+        packetsSent: num(s.packetsSent) ?? 0,
+        bytesSent: num(s.bytesSent) ?? 0,
+        roundTripTimeSeconds: num(remote?.roundTripTime),
+        remotePacketsLost: num(remote?.packetsLost),
+        remoteFractionLost: num(remote?.fractionLost),
+        remoteJitterSeconds: num(remote?.jitter),
+      };
+      if (s.kind === 'audio') sample.audioOut = out;
+      else if (s.kind === 'video')
+        sample.videoOut = { ...out, framesEncoded: num(s.framesEncoded) ?? 0, frameWidth: num(s.frameWidth), frameHeight: num(s.frameHeight) };
+    } else if (s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded') {
+      sample.candidateRttSeconds = num(s.currentRoundTripTime) ?? sample.candidateRttSeconds;
+    }
+  }
+  return sample;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CallwrightError, ExitCode, InputError } from '../errors.js';
+import type { CallwrightCommand } from './command.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { labCommand } from './commands/lab.js';
+
+/**
+ * The only place that exits. Commands return exit codes; expected errors
+ * print one line and a hint (the stack only with --verbose).
+ */
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.pass;
+  const verbose = argv.includes('--verbose');
+  const commands: CallwrightCommand<any>[] = [runCommand, validateCommand, labCommand];
+  const cli = yargs(argv)
+    .scriptName('callwright')
+    .usage('$0 <command> [options]\n\nHeadless SIP/WebRTC load and interop test harness.')
+    .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces for errors' })
+    .strict()
+    .demandCommand(1, 'name a command: run, validate or lab')
+    .recommendCommands()
+    .epilogue('Exit codes: 0 pass, 1 calls or steps failed, 2 bad input, 3 infrastructure failure, 99 thresholds failed.')
+    .fail((message, error) => {
+      throw error ?? new InputError(message ?? 'bad command line', 'see `callwright --help`');
+    })
+    .help()
+    .version();
+  for (const command of commands) {
+    cli.command(command.command as string, command.describe, command.builder, async (args) => {
+      exitCode = await command.run(args);
+    });
+  }
+  try {
+    await cli.parseAsync();
+    return exitCode;
+  } catch (error) {
+    return reportError(error, verbose);
+  }
+}
+
+function reportError(error: unknown, verbose: boolean): number {
+  if (error instanceof CallwrightError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (error instanceof InputError && error.problems.length > 1) for (const problem of error.problems) process.stderr.write(`  ${problem}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  // Not one of ours: a bug. Keep the stack.
+  process.stderr.write(`callwright: unexpected error (a bug; please report it)\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return ExitCode.infrastructure;
+}
+
+const code = await main(hideBin(process.argv));
+process.exitCode = code;
+// Let reporters and sockets finish their last writes, then leave even if a handle lingers.
+setTimeout(() => process.exit(code), 200).unref();

@@ -1,0 +1,84 @@
+/**
+ * Commands Node sends into a page, one dispatch function per page
+ * (`window.callwrightAgent.dispatch(command)`). Shared by both sides, so this
+ * module imports nothing.
+ */
+
+export interface PageConfig {
+  pageId: string;
+  /** How often each leg's getStats is sampled. */
+  statsIntervalMs: number;
+  /** How often batched events are pushed to Node. */
+  flushIntervalMs: number;
+  /** SIP.js stops ICE gathering after this; with no STUN a short one saves ~100 ms per call. */
+  iceGatheringTimeoutMs: number;
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** Play received audio so it is decoded: concealment and audio level need it. */
+  playReceivedAudio: boolean;
+  /** Opus packet time in ms (60 lowers CPU); undefined keeps the browser default (20). */
+  opusPtimeMs?: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export interface CreateAgentCommand {
+  type: 'createAgent';
+  agentId: string;
+  /** SIP user part of the address of record. */
+  user: string;
+  domain: string;
+  authUser?: string;
+  password?: string;
+  displayName?: string;
+  wsUrl: string;
+  registerExpiresSeconds: number;
+  /** Transfers (REFER) received by this agent are followed with a new call. */
+  acceptTransfers: boolean;
+}
+
+export interface CallCommand {
+  type: 'call';
+  agentId: string;
+  legId: string;
+  /** Full SIP URI of the callee. */
+  target: string;
+  audio: boolean;
+  video: boolean;
+  /** Allow-list of codec names for the offer; empty or undefined keeps all. */
+  codecs?: string[];
+  /** Extra SDP lines for the offer (e.g. b=AS:3000), inserted at session level. */
+  extraSdp?: string[];
+  /** Extra SIP headers for the INVITE, `Name: value`. */
+  headers?: string[];
+}
+
+export interface AnswerCommand {
+  type: 'answer';
+  legId: string;
+  audio: boolean;
+  video: boolean;
+  codecs?: string[];
+  /** Extra SDP lines for the 200 OK. */
+  extraSdp?: string[];
+}
+
+export type AgentCommand =
+  | CreateAgentCommand
+  | { type: 'register'; agentId: string }
+  | { type: 'unregister'; agentId: string }
+  | CallCommand
+  | AnswerCommand
+  | { type: 'reject'; legId: string; status: number }
+  | { type: 'dtmf'; legId: string; tones: string; mode: 'rfc4733' | 'info'; durationMs: number; gapMs: number }
+  | { type: 'hold'; legId: string }
+  | { type: 'unhold'; legId: string }
+  | { type: 'transfer'; legId: string; target: string }
+  | { type: 'message'; agentId: string; requestId: string; target: string; body: string; contentType: string }
+  | { type: 'hangup'; legId: string }
+  | { type: 'destroyAgent'; agentId: string }
+  /** Hang up every leg and unregister every agent: graceful stop. */
+  | { type: 'shutdown' };
+
+export type AgentCommandType = AgentCommand['type'];
+
+/** What dispatch returns at once; outcomes that take time come back as events. */
+export type DispatchResult = { ok: true } | { ok: false; error: string };

@@ -1,0 +1,99 @@
+/**
+ * Events a page pushes to Node, batched per flush interval through one exposed
+ * function. Timestamps are epoch milliseconds taken in the page (same machine
+ * clock as Node), so batching delays delivery but never skews measurements.
+ */
+
+/** Cumulative counters of one leg, as getStats reports them at `atMs`. */
+export interface MediaSample {
+  audioIn?: InboundAudio;
+  audioOut?: OutboundRtp;
+  videoIn?: InboundVideo;
+  videoOut?: OutboundRtp & { framesEncoded: number; frameWidth?: number; frameHeight?: number };
+  /** From the selected candidate pair (STUN round trips), when available. */
+  candidateRttSeconds?: number;
+}
+
+export interface InboundRtp {
+  codec?: string;
+  packetsReceived: number;
+  bytesReceived: number;
+  packetsLost: number;
+  jitterSeconds: number;
+}
+
+export interface InboundAudio extends InboundRtp {
+  /** 0..1, latest level of the received audio (needs playout). */
+  audioLevel?: number;
+  totalAudioEnergy?: number;
+  totalSamplesReceived?: number;
+  concealedSamples?: number;
+}
+
+export interface InboundVideo extends InboundRtp {
+  framesDecoded: number;
+  frameWidth?: number;
+  frameHeight?: number;
+}
+
+export interface OutboundRtp {
+  codec?: string;
+  packetsSent: number;
+  bytesSent: number;
+  /** From the far end's RTCP receiver reports (remote-inbound-rtp). */
+  roundTripTimeSeconds?: number;
+  remotePacketsLost?: number;
+  remoteFractionLost?: number;
+  remoteJitterSeconds?: number;
+}
+
+export type LegDirection = 'outgoing' | 'incoming';
+
+/** Why a leg ended, as the page saw it. */
+export type LegEndCause =
+  | { kind: 'hangup'; by: 'local' | 'remote' }
+  | { kind: 'sipStatus'; status: number; reasonPhrase?: string }
+  | { kind: 'canceled' }
+  | { kind: 'transportLost' }
+  | { kind: 'error'; message: string };
+
+export type AgentEvent =
+  | { type: 'registered'; agentId: string; atMs: number }
+  | { type: 'registrationFailed'; agentId: string; atMs: number; status?: number; reason: string }
+  | { type: 'unregistered'; agentId: string; atMs: number }
+  | { type: 'transport'; agentId: string; atMs: number; state: 'connected' | 'disconnected'; error?: string }
+  | {
+      type: 'legCreated';
+      agentId: string;
+      legId: string;
+      direction: LegDirection;
+      atMs: number;
+      from: string;
+      to: string;
+      /** SIP Call-ID: for joining both legs of a call, never a metric label. */
+      sipCallId: string;
+      /** For transfers: the leg whose REFER made this one. */
+      referredByLegId?: string;
+    }
+  | { type: 'inviteSent'; legId: string; atMs: number; bytes: number }
+  | { type: 'progress'; legId: string; atMs: number; status: number }
+  | { type: 'established'; legId: string; atMs: number }
+  /** First RTP of a kind arrived on this leg (the remote track unmuted). */
+  | { type: 'firstMedia'; legId: string; atMs: number; kind: 'audio' | 'video' }
+  | { type: 'sdp'; legId: string; atMs: number; sent: boolean; offer: boolean; bytes: number; sdp: string }
+  | { type: 'stats'; legId: string; atMs: number; sample: MediaSample }
+  | { type: 'holdChanged'; legId: string; atMs: number; held: boolean; ok: boolean; error?: string }
+  | { type: 'dtmfSent'; legId: string; atMs: number; tone: string; mode: 'rfc4733' | 'info'; ok: boolean; status?: number }
+  | { type: 'dtmfReceived'; legId: string; atMs: number; tone: string; via: 'info' }
+  | { type: 'transferResult'; legId: string; atMs: number; ok: boolean; status?: number; error?: string }
+  | { type: 'messageReceived'; agentId: string; atMs: number; from: string; body: string }
+  | { type: 'messageResult'; agentId: string; requestId: string; atMs: number; ok: boolean; status?: number }
+  | { type: 'ended'; legId: string; atMs: number; cause: LegEndCause; wasEstablished: boolean }
+  | { type: 'commandFailed'; atMs: number; command: string; id?: string; error: string }
+  | { type: 'log'; atMs: number; level: 'error' | 'warn' | 'info' | 'debug'; message: string };
+
+export type AgentEventType = AgentEvent['type'];
+
+/** The names both sides agree on for the page globals. */
+export const PAGE_GLOBAL = 'callwrightAgent';
+export const EMIT_FUNCTION = 'callwrightEmit';

@@ -1,0 +1,156 @@
+/**
+ * What a run produces, as data: the typed stream reporters consume. The
+ * runner creates these; reporters, metrics and verdicts only read them
+ * (they never import the runner or the browser side).
+ */
+
+/** Why a call or step failed: a closed set, so reports and metrics can count them. */
+export const FAILURE_REASONS = [
+  'sip_status', // the far end or a proxy answered a final error status
+  'timeout', // a step did not reach its goal in time
+  'no_media', // established, but no media arrived (or none in a required direction)
+  'one_way_audio', // media in one direction only
+  'check_failed', // an expect step's condition was false (codec, DTMF, message, size...)
+  'registration_failed',
+  'transport_lost', // the SIP WebSocket dropped
+  'browser_crashed', // the Chromium page or process hosting the leg died
+  'command_failed', // the page refused or failed a command
+  'canceled', // hung up before answer
+  'dropped', // planned but never started (harness busy or stopping)
+  'interrupted', // the run was stopped (Ctrl-C) while this was in progress
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export interface RunInfo {
+  runId: string;
+  scenario: string;
+  scenarioFile: string;
+  startedAtMs: number;
+  /** Where the SIP server is: the embedded one or the scenario's target. */
+  target: { url: string; domain: string; embedded: boolean };
+  outDir: string;
+  plannedIterations: number;
+  concurrency: number;
+}
+
+export interface StepResult {
+  scenario: string;
+  iteration: number;
+  index: number;
+  name: string;
+  kind: string;
+  role?: string;
+  call?: string;
+  ok: boolean;
+  failureReason?: FailureReason;
+  /** One line for people: what was expected and what was seen. */
+  detail?: string;
+  sipStatus?: number;
+  startedAtMs: number;
+  durationSeconds: number;
+}
+
+export interface CallResult {
+  /** callwright's id for the call: `<iteration>.<call name>`; never a metric label. */
+  callId: string;
+  scenario: string;
+  iteration: number;
+  name: string;
+  callerRole: string;
+  calleeRole?: string;
+  from: string;
+  to: string;
+  sipCallId?: string;
+  startedAtMs: number;
+  /** INVITE sent -> first 180/183. */
+  timeTo180Seconds?: number;
+  /** Call started -> established (200 OK seen by the caller). */
+  setupSeconds?: number;
+  /** Established -> first received audio packet at the caller. */
+  timeToFirstAudioSeconds?: number;
+  /** Established -> ended. */
+  durationSeconds?: number;
+  result: 'success' | 'failed';
+  /** A failed call that a passing expect step asked for (e.g. expect failed 480). */
+  failureExpected: boolean;
+  sipStatus?: number;
+  failureReason?: FailureReason;
+  failureDetail?: string;
+  inviteBytes?: number;
+  /** Codec the caller sends / receives (getStats). */
+  codecOut?: string;
+  codecIn?: string;
+  /** Worst leg's figures. */
+  packetsLost?: number;
+  packetLossRatio?: number;
+  jitterSeconds?: number;
+  rttSeconds?: number;
+  mos?: number;
+  /** Fraction of received audio samples that were concealed (gaps). */
+  concealedRatio?: number;
+  /** Legs that saw no media in a direction where media was due. */
+  oneWayAudio: boolean;
+}
+
+/** One leg's getStats sample, made relative (rates over the last interval). */
+export interface LegSample {
+  atMs: number;
+  scenario: string;
+  callId: string;
+  legId: string;
+  role: string;
+  direction: 'outgoing' | 'incoming';
+  codecIn?: string;
+  codecOut?: string;
+  packetsReceived: number;
+  packetsSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  packetsLost: number;
+  /** Packets per second received / sent over the last interval. */
+  inPacketRate: number;
+  outPacketRate: number;
+  jitterSeconds?: number;
+  rttSeconds?: number;
+  audioLevel?: number;
+  /** Received audio energy per second over the last interval (0 when silent). */
+  audioEnergyRate?: number;
+  concealedRatio?: number;
+  videoFramesDecoded?: number;
+  videoFramesEncoded?: number;
+}
+
+export type RunEvent =
+  | { type: 'registration'; atMs: number; scenario: string; role: string; ok: boolean; seconds?: number; status?: number }
+  | { type: 'callStarted'; atMs: number; scenario: string; callId: string; callerRole: string }
+  | { type: 'callEstablished'; atMs: number; scenario: string; callId: string; setupSeconds: number }
+  | { type: 'sample'; sample: LegSample }
+  | { type: 'stepEnd'; step: StepResult }
+  | { type: 'dtmf'; atMs: number; scenario: string; callId: string; sent: boolean; mode: 'rfc4733' | 'info'; tone: string }
+  | { type: 'log'; atMs: number; level: 'error' | 'warn' | 'info' | 'debug'; message: string };
+
+export interface RunSummary {
+  info: RunInfo;
+  endedAtMs: number;
+  durationSeconds: number;
+  /** Stopped early by Ctrl-C/SIGTERM. */
+  interrupted: boolean;
+  iterations: { planned: number; started: number; passed: number; failed: number; dropped: number };
+  calls: { total: number; succeeded: number; failed: number; failedExpected: number; byReason: Partial<Record<FailureReason, number>> };
+  steps: { total: number; passed: number; failed: number };
+  registrations: { attempted: number; succeeded: number };
+  exitCode: number;
+}
+
+/**
+ * Reporters see the run and never drive it. Every hook is optional; a hook
+ * that throws is reported by the multiplexer and does not stop the run.
+ */
+export interface Reporter {
+  readonly name: string;
+  onBegin?(info: RunInfo): void | Promise<void>;
+  onEvent?(event: RunEvent): void;
+  onCallEnd?(call: CallResult): void;
+  /** Called once; outputs are flushed and closed here. */
+  onEnd?(summary: RunSummary, calls: readonly CallResult[]): void | Promise<void>;
+}

@@ -1,0 +1,97 @@
+import type { BrowserPool } from '../browser/browserPool.js';
+import type { AgentCommand, DispatchResult } from '../protocol/commands.js';
+import type { Scenario } from '../scenario/types.js';
+import type { AgentInfo, RunState } from './runState.js';
+
+export interface SipEndpoint {
+  wsUrl: string;
+  domain: string;
+}
+
+/**
+ * Which SIP.js user agent plays a role in an iteration slot, and where it
+ * lives. Agents are created on first use and kept for the run: an account
+ * registers once, however many iterations use it.
+ */
+export class AgentDirectory {
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly endpoint: SipEndpoint,
+    private readonly pool: BrowserPool,
+    private readonly state: RunState,
+  ) {}
+
+  agentIdFor(role: string, slot: number): string {
+    const accounts = this.scenario.roles[role]!.accounts;
+    return `${role}#${slot % accounts.length}`;
+  }
+
+  addressOf(role: string, slot: number): string {
+    const accounts = this.scenario.roles[role]!.accounts;
+    return `sip:${accounts[slot % accounts.length]!.user}@${this.endpoint.domain}`;
+  }
+
+  /** Expand {domain} in a URI from the scenario. */
+  resolveUri(uri: string): string {
+    return uri.replaceAll('{domain}', this.endpoint.domain);
+  }
+
+  get(agentId: string): AgentInfo | undefined {
+    return this.state.agents.get(agentId);
+  }
+
+  agentsOfRole(role: string): AgentInfo[] {
+    return [...this.state.agents.values()].filter((agent) => agent.role === role);
+  }
+
+  /** The agent for role+slot, created in a page if it does not exist yet. */
+  async ensure(role: string, slot: number): Promise<AgentInfo> {
+    const agentId = this.agentIdFor(role, slot);
+    const existing = this.state.agents.get(agentId);
+    if (existing && !existing.page.lost) return existing;
+    const accounts = this.scenario.roles[role]!.accounts;
+    const account = accounts[slot % accounts.length]!;
+    const page = await this.pool.placeAgent();
+    const agent: AgentInfo = {
+      agentId,
+      role,
+      account,
+      page,
+      created: false,
+      registered: false,
+      registerSentAtMs: undefined,
+      registrationError: undefined,
+      transportUp: false,
+      messagesReceived: [],
+      messageResults: new Map(),
+    };
+    this.state.agents.set(agentId, agent);
+    const result = await page.dispatch({
+      type: 'createAgent',
+      agentId,
+      user: account.user,
+      domain: this.endpoint.domain,
+      authUser: account.authUser,
+      password: account.password,
+      displayName: account.displayName,
+      wsUrl: this.endpoint.wsUrl,
+      registerExpiresSeconds: this.scenario.options.registerExpiresSeconds,
+      acceptTransfers: true,
+    });
+    if (!result.ok) {
+      agent.registrationError = result.error;
+      return agent;
+    }
+    agent.created = true;
+    return agent;
+  }
+
+  dispatch(agent: AgentInfo, command: AgentCommand): Promise<DispatchResult> {
+    return agent.page.dispatch(command);
+  }
+
+  /** Every agent: hang up, unregister, close its user agent. */
+  async shutdownAll(): Promise<void> {
+    await Promise.all(this.pool.pages().filter((p) => !p.lost).map((page) => page.dispatch({ type: 'shutdown' })));
+  }
+}

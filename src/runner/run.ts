@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { BrowserPool } from '../browser/browserPool.js';
+import { ExitCode, InfraError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { createReporters } from '../report/index.js';
+import type { CallResult, Reporter, RunEvent, RunInfo, RunSummary, StepResult } from '../results.js';
+import type { Scenario } from '../scenario/types.js';
+import { startEmbeddedServer, type EmbeddedSipServer } from '../server/index.js';
+import { AgentDirectory, type SipEndpoint } from './agentDirectory.js';
+import { buildCallResult } from './callResult.js';
+import { IterationRunner } from './iteration.js';
+import { toLegSample } from './legSample.js';
+import { RunState, type CallRecord } from './runState.js';
+import { runIterations } from './scheduler.js';
+import { fixturePaths } from './fixtures.js';
+
+export interface RunOptions {
+  scenario: Scenario;
+  outDir: string;
+  logger: Logger;
+  headless?: boolean;
+  chromium?: string;
+  metricsPort?: number;
+  metricsHost?: string;
+  pushgatewayUrl?: string;
+  /** Aborting it stops the run gracefully: calls hung up, reports flushed. */
+  signal?: AbortSignal;
+  /** Extra reporters (tests, progress display). */
+  reporters?: Reporter[];
+  /** Called once the run is set up, with what a user may want to look at. */
+  onReady?(info: { metricsUrl?: string; sipUrl: string; browserPids: () => number[] }): void;
+}
+
+export interface RunOutcome {
+  summary: RunSummary;
+  calls: CallResult[];
+  steps: StepResult[];
+}
+
+/**
+ * One run: SIP endpoint (embedded or target), reporters, browsers, the
+ * iterations, then an orderly stop. Failures of calls are data; only broken
+ * infrastructure throws.
+ */
+export async function runScenario(options: RunOptions): Promise<RunOutcome> {
+  const { scenario, logger } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  const outDir = resolve(options.outDir);
+  const calls: CallResult[] = [];
+  const steps: StepResult[] = [];
+  const startedAtMs = Date.now();
+
+  const reporters = await createReporters(outDir, {
+    metricsPort: options.metricsPort,
+    metricsHost: options.metricsHost,
+    pushgatewayUrl: options.pushgatewayUrl,
+    warn: (message) => logger.warn(message),
+    extra: options.reporters,
+  });
+  const reporter = reporters.reporter;
+  let server: EmbeddedSipServer | undefined;
+  let pool: BrowserPool | undefined;
+  const emit = (event: RunEvent) => reporter.onEvent?.(event);
+
+  try {
+    let endpoint: SipEndpoint;
+    if (scenario.target) {
+      endpoint = { wsUrl: scenario.target.url, domain: scenario.target.domain };
+    } else {
+      server = await startEmbeddedServer({ auth: embeddedAuth(scenario) });
+      endpoint = { wsUrl: server.wsUrl, domain: server.domain };
+      logger.debug(`embedded SIP server on ${server.wsUrl}`);
+    }
+    const info: RunInfo = {
+      runId: randomUUID(),
+      scenario: scenario.name,
+      scenarioFile: scenario.file,
+      startedAtMs,
+      target: { url: endpoint.wsUrl, domain: endpoint.domain, embedded: !scenario.target },
+      outDir,
+      plannedIterations: scenario.load.iterations,
+      concurrency: scenario.load.concurrency,
+    };
+    await reporter.onBegin?.(info);
+
+    const finishCall = (call: CallRecord) => {
+      if (call.reported) return;
+      call.reported = true;
+      const result = buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined);
+      calls.push(result);
+      reporter.onCallEnd?.(result);
+    };
+    const registrations = { attempted: 0, succeeded: 0 };
+    const state: RunState = new RunState({
+      onLegStats: (leg) => {
+        const sample = toLegSample(scenario.name, leg);
+        if (sample) emit({ type: 'sample', sample });
+      },
+      onLegEstablished: (leg) => {
+        const call = leg.callKey ? state.calls.get(leg.callKey) : undefined;
+        if (call && call.callerLegId === leg.legId && leg.establishedAtMs !== undefined) {
+          emit({ type: 'callEstablished', atMs: leg.establishedAtMs, scenario: scenario.name, callId: call.key, setupSeconds: (leg.establishedAtMs - call.startedAtMs) / 1000 });
+        }
+      },
+      onLegEnded: () => undefined,
+      onRegistration: (agent, ok, atMs, status) => {
+        registrations.attempted++;
+        if (ok) registrations.succeeded++;
+        const began = agent.registerSentAtMs;
+        emit({ type: 'registration', atMs, scenario: scenario.name, role: agent.role, ok, status, seconds: began ? (atMs - began) / 1000 : undefined });
+      },
+      onDtmf: (leg, sent, mode, tone, atMs) => emit({ type: 'dtmf', atMs, scenario: scenario.name, callId: leg.callKey ?? '', sent, mode, tone }),
+      onLog: (level, message, atMs) => {
+        logger[level](message);
+        emit({ type: 'log', atMs, level, message });
+      },
+      onIncomingLeg: (leg, agent) => {
+        const autoAnswer = scenario.roles[agent.role]?.autoAnswer;
+        if (!autoAnswer) return;
+        setTimeout(() => void agent.page.dispatch({ type: 'answer', legId: leg.legId, audio: true, video: false }), autoAnswer.afterSeconds * 1000);
+      },
+    });
+
+    const media = fixturePaths();
+    pool = await BrowserPool.start({
+      executablePath: options.chromium,
+      headless: options.headless ?? true,
+      media,
+      agentsPerPage: scenario.options.agentsPerPage,
+      pagesPerBrowser: scenario.options.pagesPerBrowser,
+      pageConfig: {
+        statsIntervalMs: scenario.options.statsIntervalSeconds * 1000,
+        flushIntervalMs: 200,
+        iceGatheringTimeoutMs: scenario.options.iceGatheringTimeoutMs,
+        iceServers: [],
+        playReceivedAudio: scenario.options.playReceivedAudio,
+        logLevel: logger.level,
+      },
+      hooks: {
+        onEvents: (_pageId, events) => state.apply(events),
+        onLost: (pageId, reason) => {
+          logger.warn(`page ${pageId}: ${reason}`);
+          state.pageLost(pageId, reason);
+        },
+      },
+    });
+    const activePool = pool;
+    options.onReady?.({ metricsUrl: reporters.metricsUrl, sipUrl: endpoint.wsUrl, browserPids: () => activePool.pids() });
+
+    const agents = new AgentDirectory(scenario, endpoint, pool, state);
+    // The first page proves the browser works before any call is planned on it.
+    await agents.ensure(Object.keys(scenario.roles)[0]!, 0).catch((error: unknown) => {
+      throw error instanceof InfraError ? error : new InfraError(`browser agent failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    });
+
+    let passed = 0;
+    let failed = 0;
+    const progress = await runIterations(scenario.load.iterations, scenario.load.concurrency, signal, async (iteration, slot) => {
+      const runner = new IterationRunner({
+        scenario,
+        iteration,
+        slot,
+        state,
+        agents,
+        signal,
+        onStepEnd: (step) => {
+          steps.push(step);
+          emit({ type: 'stepEnd', step });
+          const line = `${step.ok ? 'ok  ' : 'FAIL'} #${iteration} ${step.name}${step.detail ? `: ${step.detail}` : ''}`;
+          if (step.ok) logger.debug(line);
+          else logger.warn(line);
+        },
+        onCallStarted: (call) => emit({ type: 'callStarted', atMs: call.startedAtMs, scenario: scenario.name, callId: call.key, callerRole: call.callerRole }),
+      });
+      const ok = await runner.run();
+      await runner.cleanup();
+      for (const call of runner.calls.values()) {
+        if (signal.aborted && !call.failure && !state.legs.get(call.callerLegId)?.established) {
+          call.failure = { reason: 'interrupted', detail: 'run stopped before the call was established' };
+        }
+        finishCall(call);
+      }
+      if (ok) passed++;
+      else failed++;
+    });
+
+    await agents.shutdownAll();
+    const summary = summarize(info, {
+      interrupted: signal.aborted,
+      iterations: { planned: scenario.load.iterations, started: progress.started, passed, failed, dropped: progress.dropped },
+      calls,
+      steps,
+      registrations,
+    });
+    await reporter.onEnd?.(summary, calls);
+    return { summary, calls, steps };
+  } finally {
+    await pool?.close();
+    await server?.stop();
+    await reporters.close();
+  }
+}
+
+function embeddedAuth(scenario: Scenario): { users: Record<string, string> } | undefined {
+  const accounts = Object.values(scenario.roles).flatMap((role) => role.accounts);
+  if (accounts.length === 0 || accounts.some((account) => account.password === undefined)) return undefined;
+  return { users: Object.fromEntries(accounts.map((account) => [account.authUser ?? account.user, account.password!])) };
+}
+
+function summarize(
+  info: RunInfo,
+  facts: { interrupted: boolean; iterations: RunSummary['iterations']; calls: CallResult[]; steps: StepResult[]; registrations: RunSummary['registrations'] },
+): RunSummary {
+  const byReason: RunSummary['calls']['byReason'] = {};
+  for (const call of facts.calls) if (call.failureReason) byReason[call.failureReason] = (byReason[call.failureReason] ?? 0) + 1;
+  const failedCalls = facts.calls.filter((c) => c.result === 'failed');
+  const unexpectedFailures = failedCalls.filter((c) => !c.failureExpected).length;
+  const failedSteps = facts.steps.filter((s) => !s.ok).length;
+  const endedAtMs = Date.now();
+  return {
+    info,
+    endedAtMs,
+    durationSeconds: (endedAtMs - info.startedAtMs) / 1000,
+    interrupted: facts.interrupted,
+    iterations: facts.iterations,
+    calls: {
+      total: facts.calls.length,
+      succeeded: facts.calls.length - failedCalls.length,
+      failed: failedCalls.length,
+      failedExpected: failedCalls.length - unexpectedFailures,
+      byReason,
+    },
+    steps: { total: facts.steps.length, passed: facts.steps.length - failedSteps, failed: failedSteps },
+    registrations: facts.registrations,
+    exitCode: failedSteps > 0 || unexpectedFailures > 0 || facts.interrupted || facts.iterations.failed > 0 ? ExitCode.failed : ExitCode.pass,
+  };
+}

@@ -1,0 +1,293 @@
+import type { AgentPage } from '../browser/agentPage.js';
+import type { AgentEvent } from '../protocol/events.js';
+import type { Account } from '../scenario/types.js';
+import { LegRecord } from './legRecord.js';
+
+export interface AgentInfo {
+  agentId: string;
+  role: string;
+  account: Account;
+  page: AgentPage;
+  created: boolean;
+  registered: boolean;
+  /** When the last REGISTER was asked for, to time registrations. */
+  registerSentAtMs: number | undefined;
+  registrationError: string | undefined;
+  transportUp: boolean;
+  messagesReceived: { from: string; body: string; atMs: number }[];
+  messageResults: Map<string, Extract<AgentEvent, { type: 'messageResult' }>>;
+}
+
+export interface CallRecord {
+  key: string;
+  name: string;
+  iteration: number;
+  callerRole: string;
+  calleeRole: string | undefined;
+  calleeAgentId: string | undefined;
+  from: string;
+  to: string;
+  startedAtMs: number;
+  callerLegId: string;
+  calleeLegId: string | undefined;
+  /** Set by a failing step that was about this call. */
+  failure: { reason: import('../results.js').FailureReason; detail: string } | undefined;
+  /** A passing expect step asked for this call to fail. */
+  failureExpected: boolean;
+  reported: boolean;
+}
+
+interface Waiter {
+  check: () => boolean;
+  resolve: (met: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The runner's model of the world, fed only by page events. Steps wait on it
+ * with waitFor(); nothing here sends commands.
+ */
+export class RunState {
+  readonly agents = new Map<string, AgentInfo>();
+  readonly legs = new Map<string, LegRecord>();
+  readonly calls = new Map<string, CallRecord>();
+  private readonly callsBySipCallId = new Map<string, CallRecord>();
+  private readonly callsByCallerLeg = new Map<string, CallRecord>();
+  /** Calls to a callwright agent whose incoming leg has not shown up yet, oldest first. */
+  private readonly waitingForCallee = new Set<CallRecord>();
+  private readonly waiters = new Set<Waiter>();
+  /** Transfer steps waiting for the transferee's new leg: they make its call record. */
+  readonly pendingTransfers = new Map<string, (leg: LegRecord) => CallRecord>();
+
+  constructor(
+    private readonly hooks: {
+      onLegStats(leg: LegRecord): void;
+      onLegEnded(leg: LegRecord): void;
+      onLegEstablished(leg: LegRecord): void;
+      onRegistration(agent: AgentInfo, ok: boolean, atMs: number, status?: number): void;
+      onDtmf(leg: LegRecord, sent: boolean, mode: 'rfc4733' | 'info', tone: string, atMs: number): void;
+      onLog(level: 'error' | 'warn' | 'info' | 'debug', message: string, atMs: number): void;
+      onIncomingLeg(leg: LegRecord, agent: AgentInfo): void;
+    },
+  ) {}
+
+  registerCall(call: CallRecord): void {
+    this.calls.set(call.key, call);
+    this.callsByCallerLeg.set(call.callerLegId, call);
+    if (call.calleeAgentId) this.waitingForCallee.add(call);
+  }
+
+  legOf(call: CallRecord, role: string | undefined): LegRecord | undefined {
+    if (role === undefined || role === call.callerRole) return this.legs.get(call.callerLegId);
+    if (role === call.calleeRole && call.calleeLegId) return this.legs.get(call.calleeLegId);
+    return undefined;
+  }
+
+  legsOf(call: CallRecord): LegRecord[] {
+    return [call.callerLegId, call.calleeLegId].flatMap((id) => (id && this.legs.get(id) ? [this.legs.get(id)!] : []));
+  }
+
+  /** Resolves true once check() holds, false after timeoutMs. */
+  waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        check,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          resolve(check());
+        }, Math.max(0, timeoutMs)),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Wake every waiter whose condition now holds (after events, or a page loss). */
+  settle(): void {
+    for (const waiter of this.waiters) {
+      if (waiter.check()) {
+        clearTimeout(waiter.timer);
+        this.waiters.delete(waiter);
+        waiter.resolve(true);
+      }
+    }
+  }
+
+  apply(events: AgentEvent[]): void {
+    for (const event of events) this.applyOne(event);
+    this.settle();
+  }
+
+  /** The page hosting these agents died: end their live legs as browser_crashed. */
+  pageLost(pageId: string, reason: string): void {
+    const now = Date.now();
+    for (const agent of this.agents.values()) {
+      if (agent.page.pageId !== pageId) continue;
+      agent.registered = false;
+      agent.transportUp = false;
+      agent.registrationError = reason;
+      for (const leg of this.legs.values()) {
+        if (leg.agentId === agent.agentId && !leg.ended) {
+          leg.lost = reason;
+          leg.endedAtMs = now;
+          leg.endCause = { kind: 'error', message: reason };
+          this.hooks.onLegEnded(leg);
+        }
+      }
+    }
+    this.settle();
+  }
+
+  private applyOne(event: AgentEvent): void {
+    switch (event.type) {
+      case 'registered': {
+        const agent = this.agents.get(event.agentId);
+        if (!agent) return;
+        const first = !agent.registered;
+        agent.registered = true;
+        agent.registrationError = undefined;
+        if (first) this.hooks.onRegistration(agent, true, event.atMs);
+        return;
+      }
+      case 'registrationFailed': {
+        const agent = this.agents.get(event.agentId);
+        if (!agent) return;
+        agent.registered = false;
+        agent.registrationError = event.status ? `${event.status} ${event.reason}` : event.reason;
+        this.hooks.onRegistration(agent, false, event.atMs, event.status);
+        return;
+      }
+      case 'unregistered': {
+        const agent = this.agents.get(event.agentId);
+        if (agent) agent.registered = false;
+        return;
+      }
+      case 'transport': {
+        const agent = this.agents.get(event.agentId);
+        if (agent) agent.transportUp = event.state === 'connected';
+        if (event.state === 'disconnected') this.hooks.onLog('warn', `${event.agentId}: SIP WebSocket disconnected ${event.error ?? ''}`, event.atMs);
+        return;
+      }
+      case 'legCreated': {
+        const agent = this.agents.get(event.agentId);
+        if (!agent) return;
+        let leg = this.legs.get(event.legId);
+        if (!leg) {
+          leg = new LegRecord(event.legId, event.agentId, agent.role, event.direction);
+          this.legs.set(event.legId, leg);
+        }
+        leg.createdAtMs = event.atMs;
+        leg.sipCallId = event.sipCallId;
+        leg.from = event.from;
+        leg.to = event.to;
+        leg.referredByLegId = event.referredByLegId;
+        if (event.direction === 'outgoing') {
+          let owner = this.callsByCallerLeg.get(event.legId);
+          const makeTransferCall = event.referredByLegId ? this.pendingTransfers.get(event.referredByLegId) : undefined;
+          if (!owner && makeTransferCall) {
+            this.pendingTransfers.delete(event.referredByLegId!);
+            owner = makeTransferCall(leg);
+            this.registerCall(owner);
+          }
+          if (owner) {
+            leg.callKey = owner.key;
+            this.callsBySipCallId.set(event.sipCallId, owner);
+          }
+        } else {
+          this.attachIncoming(leg);
+          this.hooks.onIncomingLeg(leg, agent);
+        }
+        return;
+      }
+      case 'inviteSent':
+        return this.withLeg(event.legId, (leg) => {
+          leg.inviteSentAtMs ??= event.atMs;
+          leg.inviteBytes = event.bytes;
+        });
+      case 'progress':
+        return this.withLeg(event.legId, (leg) => {
+          leg.progressStatuses.push(event.status);
+          if (event.status >= 180) leg.firstProgressAtMs ??= event.atMs;
+        });
+      case 'established':
+        return this.withLeg(event.legId, (leg) => {
+          leg.establishedAtMs ??= event.atMs;
+          this.hooks.onLegEstablished(leg);
+        });
+      case 'firstMedia':
+        return this.withLeg(event.legId, (leg) => {
+          if (event.kind === 'audio') leg.firstAudioAtMs ??= event.atMs;
+          else leg.firstVideoAtMs ??= event.atMs;
+        });
+      case 'sdp':
+        return this.withLeg(event.legId, (leg) => void leg.sdp.push(event));
+      case 'stats':
+        return this.withLeg(event.legId, (leg) => {
+          leg.addStats(event);
+          this.hooks.onLegStats(leg);
+        });
+      case 'holdChanged':
+        return this.withLeg(event.legId, (leg) => {
+          leg.holdResults.push(event);
+          if (event.ok) leg.held = event.held;
+        });
+      case 'dtmfSent':
+        return this.withLeg(event.legId, (leg) => {
+          leg.dtmfSent.push({ tone: event.tone, ok: event.ok, mode: event.mode, status: event.status });
+          this.hooks.onDtmf(leg, true, event.mode, event.tone, event.atMs);
+        });
+      case 'dtmfReceived':
+        return this.withLeg(event.legId, (leg) => {
+          leg.dtmfReceived.push(event.tone);
+          this.hooks.onDtmf(leg, false, 'info', event.tone, event.atMs);
+        });
+      case 'transferResult':
+        return this.withLeg(event.legId, (leg) => void (leg.transferResult = event));
+      case 'messageReceived': {
+        const agent = this.agents.get(event.agentId);
+        agent?.messagesReceived.push({ from: event.from, body: event.body, atMs: event.atMs });
+        return;
+      }
+      case 'messageResult': {
+        this.agents.get(event.agentId)?.messageResults.set(event.requestId, event);
+        return;
+      }
+      case 'ended':
+        return this.withLeg(event.legId, (leg) => {
+          if (leg.ended) return;
+          leg.endedAtMs = event.atMs;
+          leg.endCause = event.cause;
+          this.hooks.onLegEnded(leg);
+        });
+      case 'commandFailed': {
+        const leg = event.id ? this.legs.get(event.id) : undefined;
+        if (leg) leg.commandError = `${event.command}: ${event.error}`;
+        const agent = event.id ? this.agents.get(event.id) : undefined;
+        if (agent && event.command === 'register') agent.registrationError = event.error;
+        this.hooks.onLog('warn', `command ${event.command}${event.id ? ` (${event.id})` : ''} failed in the page: ${event.error}`, event.atMs);
+        return;
+      }
+      case 'log':
+        this.hooks.onLog(event.level, event.message, event.atMs);
+        return;
+    }
+  }
+
+  /** Join an incoming leg to its call: same SIP Call-ID (proxies), else the oldest call waiting on this agent (B2BUAs change Call-IDs). */
+  private attachIncoming(leg: LegRecord): void {
+    const bySipId = leg.sipCallId ? this.callsBySipCallId.get(leg.sipCallId) : undefined;
+    const call =
+      (bySipId && bySipId.calleeAgentId === leg.agentId && !bySipId.calleeLegId ? bySipId : undefined) ??
+      [...this.waitingForCallee].find((c) => c.calleeAgentId === leg.agentId);
+    if (!call) return;
+    this.waitingForCallee.delete(call);
+    call.calleeLegId = leg.legId;
+    leg.callKey = call.key;
+  }
+
+  private withLeg(legId: string, apply: (leg: LegRecord) => void): void {
+    const leg = this.legs.get(legId);
+    if (leg) apply(leg);
+  }
+}
