@@ -1,0 +1,23 @@
+/**
+ * The real interop lab: Kamailio (SIP over UDP/TCP/ws/wss, digest auth, registrar),
+ * rtpengine (WebRTC <-> plain RTP), and SIP devices to call: a SIPp echo UAS and baresip.
+ * Everything binds 127.0.0.1 and runs detached until labDown.
+ */
+export { labUp, labDown, labStatus } from './lab.js';
+export { runSippUac, type SippUacOptions, type SippUacResult } from './sipp.js';
+export { sippUacCallScenario, type SippUacCallOptions } from './sippUacScenario.js';
+export { defaultLabPorts, defaultLabUsers, labDomain } from './labOptions.js';
+export { missingLabPrerequisites, describeMissing, type MissingPrerequisite } from './binaries.js';
+export { rtpengineFlags } from './kamailioConfig.js';
+export { digestAuthorization, parseDigestChallenge, type DigestChallenge, type DigestCredentials } from './digest.js';
+export type {
+  LabDevice,
+  LabDeviceName,
+  LabOptions,
+  LabPorts,
+  LabProcess,
+  LabState,
+  LabStatus,
+  LabUser,
+  LabUsersOptions,
+} from './types.js';

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { kamailioConfig, kamailioUsersFile, rtpengineFlags } from './kamailioConfig.js';
+import { defaultLabPorts } from './labOptions.js';
+
+const params = {
+  dir: '/lab',
+  moduleDir: '/usr/lib/x86_64-linux-gnu/kamailio/modules',
+  domain: 'callwright.lab',
+  ports: defaultLabPorts,
+  devices: [{ userPart: 'echo', host: '127.0.0.1', port: 5070 }],
+  usersFile: '/lab/kamailio-users.cfg',
+  tlsConfigFile: '/lab/kamailio-tls.cfg',
+};
+
+describe('kamailioConfig', () => {
+  it('turns large UDP requests into TCP only when mtuFallback is on', () => {
+    expect(kamailioConfig({ ...params, mtuFallback: true })).toMatch(/^udp_mtu=1300\nudp_mtu_try_proto=TCP$/m);
+    const off = kamailioConfig({ ...params, mtuFallback: false });
+    expect(off).not.toMatch(/^udp_mtu/m);
+  });
+
+  it('aliases the lab domain but never 127.0.0.1, so devices on 127.0.0.1 are not taken for Kamailio', () => {
+    const config = kamailioConfig({ ...params, mtuFallback: true });
+    expect(config).toMatch(/^alias="callwright\.lab"$/m);
+    expect(config).not.toMatch(/^alias=.*127\.0\.0\.1/m);
+  });
+
+  it('listens on 127.0.0.1 only: udp+tcp SIP, tcp for ws, tls for wss', () => {
+    const listens = kamailioConfig({ ...params, mtuFallback: true }).match(/^listen=.*$/gm);
+    expect(listens).toEqual(['listen=udp:127.0.0.1:5060', 'listen=tcp:127.0.0.1:5060', 'listen=tcp:127.0.0.1:8080', 'listen=tls:127.0.0.1:8443']);
+  });
+
+  it('routes a device by user part without a transport param (so udp_mtu_try_proto can apply)', () => {
+    expect(kamailioConfig({ ...params, mtuFallback: true })).toContain('if ($rU == "echo") {\n        # No ;transport param');
+    expect(kamailioConfig({ ...params, mtuFallback: true })).toContain('$du = "sip:127.0.0.1:5070";');
+  });
+
+  it('uses the rtpengine flags seen working between Chrome and plain RTP devices', () => {
+    const config = kamailioConfig({ ...params, mtuFallback: true });
+    for (const flags of Object.values(rtpengineFlags)) expect(config).toContain(`"${flags}"`);
+  });
+
+  it('keeps passwords out of the main config and out of every xlog line', () => {
+    const config = kamailioConfig({ ...params, mtuFallback: true });
+    expect(config).not.toContain('secret');
+    for (const line of config.split('\n').filter((l) => l.includes('xlog('))) expect(line).not.toContain('$sht(');
+    expect(kamailioUsersFile([{ user: '1000', password: 'secret1000' }])).toContain('$sht(users=>1000) = "secret1000";');
+  });
+});

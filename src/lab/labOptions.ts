@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import { labDeviceNames, type LabDeviceName, type LabOptions, type LabPorts, type LabUser } from './types.js';
+
+/** Not resolvable on purpose: clients reach Kamailio by the ws/wss URL or 127.0.0.1, and Kamailio knows this name as itself. */
+export const labDomain = 'callwright.lab';
+
+export const defaultLabPorts: Readonly<LabPorts> = {
+  sipUdpTcp: 5060,
+  ws: 8080,
+  wss: 8443,
+  rtpengineNg: 22222,
+  rtpMin: 30000,
+  rtpMax: 30999,
+  sippEcho: 5070,
+  sippEchoRtp: 6000,
+  baresip: 5080,
+  baresipRtpMin: 10000,
+  baresipRtpMax: 10099,
+};
+
+export const defaultLabUsers = { prefix: '', first: 1000, count: 20, password: 'secret{user}' } as const;
+
+export interface ResolvedLabOptions {
+  dir: string;
+  mtuFallback: boolean;
+  ports: LabPorts;
+  users: LabUser[];
+  devices: LabDeviceName[];
+}
+
+// Users and passwords are written into Kamailio's config as quoted strings: keep them to safe characters.
+const userPattern = /^[A-Za-z0-9._-]+$/;
+const passwordPattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // printable ASCII without space, " and \
+
+/** Fills in the defaults and checks everything, reporting every problem at once. */
+export function resolveLabOptions(options: LabOptions): ResolvedLabOptions {
+  const problems: string[] = [];
+  const dir = path.resolve(options.dir || '.lab');
+  const ports: LabPorts = { ...defaultLabPorts, ...definedOnly(options.ports ?? {}) };
+
+  for (const [name, port] of Object.entries(ports)) {
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+      problems.push(`ports.${name}: ${String(port)} is not an unprivileged port (1024-65535)`);
+    }
+  }
+  if (ports.rtpMax - ports.rtpMin < 3) problems.push('ports.rtpMin..rtpMax: need at least 4 ports');
+  if (ports.baresipRtpMax - ports.baresipRtpMin < 3) problems.push('ports.baresipRtpMin..baresipRtpMax: need at least 4 ports');
+  problems.push(...portOverlaps(ports));
+
+  const devices = options.devices ?? [...labDeviceNames];
+  for (const device of devices) {
+    if (!labDeviceNames.includes(device)) problems.push(`devices: '${String(device)}' is not one of ${labDeviceNames.join(', ')}`);
+  }
+
+  const prefix = options.users?.prefix ?? defaultLabUsers.prefix;
+  const first = options.users?.first ?? defaultLabUsers.first;
+  const count = options.users?.count ?? defaultLabUsers.count;
+  const passwordPatternOption = options.users?.password ?? defaultLabUsers.password;
+  if (!Number.isInteger(first) || first < 0) problems.push(`users.first: ${first} is not a non-negative integer`);
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) problems.push(`users.count: ${count} is not an integer in 1..10000`);
+  if (prefix !== '' && !userPattern.test(prefix)) problems.push(`users.prefix: '${prefix}' may only hold letters, digits, '.', '_' and '-'`);
+  const samplePassword = passwordPatternOption.replaceAll('{user}', 'x');
+  if (!passwordPattern.test(samplePassword)) {
+    problems.push('users.password: use printable ASCII without spaces, quotes or backslashes');
+  }
+
+  if (problems.length > 0) {
+    throw new InputError(`Invalid lab options (${problems.length} problem${problems.length > 1 ? 's' : ''})`, 'Fix the options listed.', problems);
+  }
+
+  const users = Array.from({ length: count }, (_, index) => {
+    const user = `${prefix}${first + index}`;
+    return { user, password: passwordPatternOption.replaceAll('{user}', user) };
+  });
+  return { dir, mtuFallback: options.mtuFallback ?? true, ports, users, devices: [...new Set(devices)] };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Every single port and range the lab binds, to catch two components on the same port. */
+function portOverlaps(ports: LabPorts): string[] {
+  const claims: { name: string; from: number; to: number }[] = [
+    { name: 'sipUdpTcp', from: ports.sipUdpTcp, to: ports.sipUdpTcp },
+    { name: 'ws', from: ports.ws, to: ports.ws },
+    { name: 'wss', from: ports.wss, to: ports.wss },
+    { name: 'rtpengineNg', from: ports.rtpengineNg, to: ports.rtpengineNg },
+    { name: 'rtpMin..rtpMax', from: ports.rtpMin, to: ports.rtpMax },
+    { name: 'sippEcho', from: ports.sippEcho, to: ports.sippEcho },
+    { name: 'sippEchoRtp (and +2)', from: ports.sippEchoRtp, to: ports.sippEchoRtp + 2 },
+    { name: 'baresip', from: ports.baresip, to: ports.baresip },
+    { name: 'baresipRtpMin..baresipRtpMax', from: ports.baresipRtpMin, to: ports.baresipRtpMax },
+  ];
+  const problems: string[] = [];
+  for (const claim of claims) {
+    if (claim.from > claim.to) problems.push(`ports.${claim.name}: the range is empty`);
+  }
+  for (let i = 0; i < claims.length; i++) {
+    for (let j = i + 1; j < claims.length; j++) {
+      const a = claims[i]!;
+      const b = claims[j]!;
+      if (a.from <= b.to && b.from <= a.to) problems.push(`ports.${a.name} and ports.${b.name} overlap`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,93 @@
+/** The SIP devices the lab can start beside Kamailio and rtpengine. */
+export type LabDeviceName = 'sipp-echo' | 'baresip';
+export const labDeviceNames: readonly LabDeviceName[] = ['sipp-echo', 'baresip'];
+
+export interface LabPorts {
+  /** Kamailio SIP over UDP and TCP (same port number for both). */
+  sipUdpTcp: number;
+  /** Kamailio SIP over WebSocket (ws://). */
+  ws: number;
+  /** Kamailio SIP over secure WebSocket (wss://, self-signed certificate). */
+  wss: number;
+  /** rtpengine control (ng protocol, UDP). */
+  rtpengineNg: number;
+  /** rtpengine media port range, inclusive. */
+  rtpMin: number;
+  rtpMax: number;
+  /** SIPp echo device, SIP over UDP. */
+  sippEcho: number;
+  /** SIPp echo device RTP; SIPp also binds this port + 2 (its video echo). */
+  sippEchoRtp: number;
+  /** baresip SIP (it listens on UDP and TCP). */
+  baresip: number;
+  /** baresip media port range, inclusive. */
+  baresipRtpMin: number;
+  baresipRtpMax: number;
+}
+
+export interface LabUsersOptions {
+  /** Put before the number: prefix 'u' gives u1000, u1001... Default ''. */
+  prefix?: string;
+  /** First number. Default 1000. */
+  first?: number;
+  /** How many users. Default 20. */
+  count?: number;
+  /** Password for every user; `{user}` is replaced by the user name. Default 'secret{user}'. */
+  password?: string;
+}
+
+export interface LabOptions {
+  /** Working dir for configs, pid files, logs and lab.json. Default '.lab' in the cwd. */
+  dir: string;
+  /** Kamailio udp_mtu=1300 + udp_mtu_try_proto=TCP (RFC 3261 18.1.1). Default true. */
+  mtuFallback?: boolean;
+  ports?: Partial<LabPorts>;
+  users?: LabUsersOptions;
+  /** Which SIP devices to start. Default both. */
+  devices?: LabDeviceName[];
+}
+
+export interface LabUser {
+  user: string;
+  password: string;
+}
+
+export interface LabDevice {
+  name: LabDeviceName;
+  /** Call this URI through Kamailio (any transport) to reach the device. */
+  uri: string;
+  /** How Kamailio reaches the device. */
+  transport: 'udp' | 'tcp';
+  /** Where the device itself listens, for direct SIP (bypassing Kamailio). */
+  address: string;
+  /** The device's SIP message trace or log, to grep what it received. */
+  trace: string;
+}
+
+export interface LabProcess {
+  name: string;
+  pid: number;
+  log: string;
+  /** The executable; labDown and labStatus only trust a pid whose command line names it. */
+  program: string;
+  pidFile: string;
+}
+
+export interface LabState {
+  dir: string;
+  ports: LabPorts;
+  /** The SIP domain and digest realm; Kamailio treats it as itself (an alias). */
+  domain: string;
+  wsUrl: string;
+  wssUrl: string;
+  /** Test-lab credentials: lab.json holds them, logs never do. */
+  users: LabUser[];
+  devices: LabDevice[];
+  processes: LabProcess[];
+  mtuFallback: boolean;
+  /** The self-signed certificate behind wss, and its SPKI hash for Chromium's --ignore-certificate-errors-spki-list. */
+  tls: { certificate: string; privateKey: string; spkiSha256Base64: string };
+  startedAt: string;
+}
+
+export type LabStatus = LabState & { running: Record<string, boolean> };
