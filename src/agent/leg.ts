@@ -48,7 +48,9 @@ export class Leg {
         this.established = true;
         this.emit({ type: 'established', legId, atMs: Date.now() });
       } else if (state === SessionState.Terminated) {
-        this.finish();
+        // SIP.js calls the INVITE's requestDelegate.onReject (which records the
+        // SIP status) right after this transition: end the leg once it has run.
+        queueMicrotask(() => this.finish());
       }
     });
   }
