@@ -127,6 +127,8 @@ export type RunEvent =
   | { type: 'sample'; sample: LegSample }
   | { type: 'stepEnd'; step: StepResult }
   | { type: 'dtmf'; atMs: number; scenario: string; callId: string; sent: boolean; mode: 'rfc4733' | 'info'; tone: string }
+  /** Outbound audio over an RFC 4733 burst: telephone-event packets (4-byte payloads) replace audio while tones play. */
+  | { type: 'dtmfBurst'; atMs: number; scenario: string; callId: string; packetsSent: number; payloadBytesSent: number; seconds: number }
   | { type: 'log'; atMs: number; level: 'error' | 'warn' | 'info' | 'debug'; message: string };
 
 export interface RunSummary {

@@ -121,8 +121,20 @@ export class Leg {
           }
         };
       });
+      const before = await this.outboundAudio(sender);
       dtmf.insertDTMF(tones, durationMs, gapMs);
       await done;
+      const after = await this.outboundAudio(sender);
+      // RFC 4733 events replace audio packets while a tone plays: their 4-byte
+      // payloads show in the outbound counters, the proof they were sent.
+      this.emit({
+        type: 'dtmfWindow',
+        legId: this.legId,
+        atMs: Date.now(),
+        packetsSent: after.packetsSent - before.packetsSent,
+        payloadBytesSent: after.bytesSent - before.bytesSent,
+        seconds: (after.atMs - before.atMs) / 1000,
+      });
       return;
     }
     for (const tone of tones) {
@@ -203,6 +215,18 @@ export class Leg {
     const cause: LegEndCause = this.endCause ?? (this.established ? { kind: 'hangup', by: 'remote' } : { kind: 'canceled' });
     this.emit({ type: 'ended', legId: this.legId, atMs: Date.now(), cause, wasEstablished: this.established });
     this.onEnded(this);
+  }
+
+  private async outboundAudio(sender: RTCRtpSender): Promise<{ packetsSent: number; bytesSent: number; atMs: number }> {
+    let packetsSent = 0;
+    let bytesSent = 0;
+    (await sender.getStats()).forEach((stat: Record<string, unknown>) => {
+      if (stat.type === 'outbound-rtp') {
+        packetsSent += typeof stat.packetsSent === 'number' ? stat.packetsSent : 0;
+        bytesSent += typeof stat.bytesSent === 'number' ? stat.bytesSent : 0;
+      }
+    });
+    return { packetsSent, bytesSent, atMs: Date.now() };
   }
 
   private peerConnection(): RTCPeerConnection | undefined {

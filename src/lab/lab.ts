@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, InputError } from '../errors.js';
 import { baresipAccounts, baresipArgs, baresipConfig, baresipUser } from './baresip.js';
@@ -93,18 +93,20 @@ export async function labUp(options: LabOptions): Promise<LabState> {
   }
 }
 
-/** Stops exactly what labUp started in dir (pids from lab.json, checked against /proc), newest first. */
+/** Stops exactly what labUp started in dir (pids from its pid files, checked against /proc), newest first. */
 export async function labDown(dir: string): Promise<{ stopped: string[] }> {
   const state = readLabState(dir);
   if (!state) return { stopped: [] };
   const stopped: string[] = [];
   const stuck: string[] = [];
   for (const proc of [...state.processes].reverse()) {
-    const wasRunning = isRunning(proc.pid, path.basename(proc.program));
-    if (await stopProgram(proc.pid, path.basename(proc.program))) {
+    const pid = readPidFile(proc.pidFile) ?? proc.pid;
+    const program = path.basename(proc.program);
+    const wasRunning = isRunning(pid, program);
+    if (await stopProgram(pid, program)) {
       if (wasRunning) stopped.push(proc.name);
     } else {
-      stuck.push(`${proc.name} (pid ${proc.pid})`);
+      stuck.push(`${proc.name} (pid ${pid})`);
     }
   }
   if (stuck.length > 0) {
@@ -236,6 +238,15 @@ async function ready(state: LabState, name: string, started: StartedProcess, pro
 
 async function stopAll(processes: readonly LabProcess[]): Promise<void> {
   for (const proc of [...processes].reverse()) await stopProgram(proc.pid, path.basename(proc.program));
+}
+
+function readPidFile(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function removeRunFiles(dir: string, processes: readonly LabProcess[]): void {

@@ -28,6 +28,8 @@ export function sippEchoArgs(p: { ports: LabPorts; scenarioFile: string; message
     '-trace_err', '-error_file', p.errorTrace,
     // Keep a long-running lab's traces bounded (bytes).
     '-max_log_size', String(200 * 1024 * 1024),
+    // A caller that vanished without BYE must not keep its call open forever (ms; 2 h).
+    '-recv_timeout', String(2 * 3600 * 1000),
   ];
 }
 

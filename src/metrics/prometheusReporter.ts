@@ -66,6 +66,7 @@ export class PrometheusReporter implements Reporter {
       case 'dtmf':
         metrics.dtmf.inc({ scenario: event.scenario, mode: event.mode, direction: event.sent ? 'send' : 'receive' });
         return;
+      case 'dtmfBurst':
       case 'log':
         return;
       default: {

@@ -84,6 +84,8 @@ export type AgentEvent =
   | { type: 'stats'; legId: string; atMs: number; sample: MediaSample }
   | { type: 'holdChanged'; legId: string; atMs: number; held: boolean; ok: boolean; error?: string }
   | { type: 'dtmfSent'; legId: string; atMs: number; tone: string; mode: 'rfc4733' | 'info'; ok: boolean; status?: number }
+  /** Outbound audio counters over an RFC 4733 DTMF burst (bytesSent counts payload bytes only). */
+  | { type: 'dtmfWindow'; legId: string; atMs: number; packetsSent: number; payloadBytesSent: number; seconds: number }
   | { type: 'dtmfReceived'; legId: string; atMs: number; tone: string; via: 'info' }
   | { type: 'transferResult'; legId: string; atMs: number; ok: boolean; status?: number; error?: string }
   | { type: 'messageReceived'; agentId: string; atMs: number; from: string; body: string }

@@ -252,13 +252,18 @@ export class IterationRunner {
     const before = leg.dtmfSent.length;
     const result = await agent.page.dispatch({ type: 'dtmf', legId: leg.legId, tones: step.tones, mode: step.mode, durationMs: step.durationMs, gapMs: step.gapMs });
     if (!result.ok) return fail('command_failed', result.error, call);
-    const done = await this.ctx.state.waitFor(() => leg.dtmfSent.length - before >= step.tones.length || leg.commandError !== undefined || leg.ended, timeoutMs);
+    const windowsBefore = leg.dtmfWindows.length;
+    const allSent = () =>
+      leg.dtmfSent.length - before >= step.tones.length && (step.mode !== 'rfc4733' || leg.dtmfWindows.length > windowsBefore);
+    const done = await this.ctx.state.waitFor(() => allSent() || leg.commandError !== undefined || leg.ended, timeoutMs);
     const sent = leg.dtmfSent.slice(before);
     if (leg.commandError) return fail('command_failed', leg.commandError, call);
     if (!done) return fail('timeout', `${sent.length} of ${step.tones.length} tones sent`, call);
     const rejected = sent.find((tone) => !tone.ok);
     if (rejected) return fail('sip_status', `INFO for "${rejected.tone}" answered ${rejected.status}`, call, rejected.status);
-    return pass(`sent "${sent.map((t) => t.tone).join('')}" (${step.mode})`);
+    const window = leg.dtmfWindows[windowsBefore];
+    const packets = window ? `: ${window.packetsSent} packets, ${(window.payloadBytesSent / Math.max(1, window.packetsSent)).toFixed(1)} payload bytes per packet` : '';
+    return pass(`sent "${sent.map((t) => t.tone).join('')}" (${step.mode})${packets}`);
   }
 
   private async hold(callName: string, role: string, held: boolean, timeoutMs: number): Promise<StepOutcome> {

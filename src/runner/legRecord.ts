@@ -39,6 +39,7 @@ export class LegRecord {
   lost: string | undefined;
   readonly dtmfReceived: string[] = [];
   readonly dtmfSent: { tone: string; ok: boolean; mode: 'rfc4733' | 'info'; status?: number }[] = [];
+  readonly dtmfWindows: Extract<AgentEvent, { type: 'dtmfWindow' }>[] = [];
   readonly sdp: Extract<AgentEvent, { type: 'sdp' }>[] = [];
   holdResults: Extract<AgentEvent, { type: 'holdChanged' }>[] = [];
   transferResult: Extract<AgentEvent, { type: 'transferResult' }> | undefined;

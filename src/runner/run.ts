@@ -111,6 +111,16 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         emit({ type: 'registration', atMs, scenario: scenario.name, role: agent.role, ok, status, seconds: began ? (atMs - began) / 1000 : undefined });
       },
       onDtmf: (leg, sent, mode, tone, atMs) => emit({ type: 'dtmf', atMs, scenario: scenario.name, callId: leg.callKey ?? '', sent, mode, tone }),
+      onDtmfBurst: (leg, burst) =>
+        emit({
+          type: 'dtmfBurst',
+          atMs: burst.atMs,
+          scenario: scenario.name,
+          callId: leg.callKey ?? '',
+          packetsSent: burst.packetsSent,
+          payloadBytesSent: burst.payloadBytesSent,
+          seconds: burst.seconds,
+        }),
       onLog: (level, message, atMs) => {
         logger[level](message);
         emit({ type: 'log', atMs, level, message });

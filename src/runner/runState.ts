@@ -65,6 +65,7 @@ export class RunState {
       onLegEnded(leg: LegRecord): void;
       onLegEstablished(leg: LegRecord): void;
       onRegistration(agent: AgentInfo, ok: boolean, atMs: number, status?: number): void;
+      onDtmfBurst(leg: LegRecord, burst: Extract<AgentEvent, { type: 'dtmfWindow' }>): void;
       onDtmf(leg: LegRecord, sent: boolean, mode: 'rfc4733' | 'info', tone: string, atMs: number): void;
       onLog(level: 'error' | 'warn' | 'info' | 'debug', message: string, atMs: number): void;
       onIncomingLeg(leg: LegRecord, agent: AgentInfo): void;
@@ -236,6 +237,11 @@ export class RunState {
         return this.withLeg(event.legId, (leg) => {
           leg.dtmfSent.push({ tone: event.tone, ok: event.ok, mode: event.mode, status: event.status });
           this.hooks.onDtmf(leg, true, event.mode, event.tone, event.atMs);
+        });
+      case 'dtmfWindow':
+        return this.withLeg(event.legId, (leg) => {
+          leg.dtmfWindows.push(event);
+          this.hooks.onDtmfBurst(leg, event);
         });
       case 'dtmfReceived':
         return this.withLeg(event.legId, (leg) => {
