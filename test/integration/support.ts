@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
+
+export function tempDir(prefix = 'callwright-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeScenario(dir: string, name: string, yaml: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Chromium PIDs the run logged (needs --log-level debug). */
+  browserPids: number[];
+}
+
+/** Runs the real CLI as a user would; `onStderr` may act mid-run (send signals, scrape /metrics). */
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      options.onStderr?.(stderr, child);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const browserPids = [...stderr.matchAll(/chromium started, pid (\d+)/g)].map((m) => Number(m[1]));
+      resolvePromise({ code, signal, stdout, stderr, browserPids });
+    });
+  });
+}
+
+/** Live processes whose process group is one of these (Chromium's helpers share the browser's group). */
+export function processesInGroups(groups: number[]): number[] {
+  const wanted = new Set(groups);
+  const alive: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may contain spaces): state ppid pgrp ...
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && wanted.has(Number(pgrp))) alive.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return alive;
+}
+
+export function readCsv(file: string): Record<string, string>[] {
+  const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+  const columns = splitCsvLine(header!);
+  return rows.map((row) => Object.fromEntries(splitCsvLine(row).map((value, i) => [columns[i]!, value])));
+}
+
+function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') cells.push(cell), (cell = '');
+    else cell += ch;
+  }
+  cells.push(cell);
+  return cells;
+}
+
+export function readJson<T = any>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
