@@ -4,8 +4,8 @@ import tseslint from 'typescript-eslint';
 const onlyCliUsesYargs = { group: ['yargs', 'yargs/*'], message: 'only cli/ uses yargs' };
 const restrict = (...groups) => ({ 'no-restricted-imports': ['error', { patterns: groups }] });
 const boundaries = {
-  'src/protocol/**/*.ts': [{ group: ['*', '!./*'], message: 'protocol/ is shared by Node and the page: it imports nothing' }],
-  'src/agent/**/*.ts': [{ group: ['node:*', '../*', '!../protocol/*'], message: 'agent/ runs in Chromium: it imports only protocol/ and sip.js' }],
+  'src/protocol/**/*.ts': [{ regex: '^(?!\\./)', message: 'protocol/ is shared by Node and the page: it imports nothing' }],
+  'src/agent/**/*.ts': [{ regex: '^(node:|\\.\\./(?!protocol/))', message: 'agent/ runs in Chromium: it imports only protocol/ and sip.js' }],
   'src/{report,metrics,verdict}/**/*.ts': [
     { group: ['**/runner/*', '**/browser/*', '**/cli/*'], message: 'reporters, metrics and verdicts read results; they never drive the run' },
   ],
