@@ -13,6 +13,8 @@ export interface BrowserPoolOptions {
   pagesPerBrowser: number;
   pageConfig: Omit<PageConfig, 'pageId'>;
   hooks: AgentPageHooks;
+  /** Told each browser's PID (its process group holds every Chromium helper process). */
+  onBrowserStarted?(pid: number | undefined): void;
 }
 
 interface BrowserSlot {
@@ -117,6 +119,7 @@ export class BrowserPool {
       );
     }
     const slot: BrowserSlot = { browser, pid: browser.process()?.pid, pages: [] };
+    this.options.onBrowserStarted?.(slot.pid);
     browser.on('disconnected', () => {
       for (const page of slot.pages) {
         if (!page.lost) {

@@ -62,6 +62,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   let server: EmbeddedSipServer | undefined;
   let pool: BrowserPool | undefined;
   const emit = (event: RunEvent) => reporter.onEvent?.(event);
+  let stopping = false;
 
   try {
     let endpoint: SipEndpoint;
@@ -122,6 +123,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
           seconds: burst.seconds,
         }),
       onLog: (level, message, atMs) => {
+        // Sockets and pages closing during the orderly stop are expected, not news.
+        if (stopping && level !== 'error') return;
         logger[level](message);
         emit({ type: 'log', atMs, level, message });
       },
@@ -147,10 +150,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         playReceivedAudio: scenario.options.playReceivedAudio,
         logLevel: logger.level,
       },
+      onBrowserStarted: (pid) => logger.debug(`chromium started, pid ${pid}`),
       hooks: {
         onEvents: (_pageId, events) => state.apply(events),
         onLost: (pageId, reason) => {
-          logger.warn(`page ${pageId}: ${reason}`);
+          if (!stopping) logger.warn(`page ${pageId}: ${reason}`);
           state.pageLost(pageId, reason);
         },
       },
@@ -195,6 +199,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       else failed++;
     });
 
+    stopping = true;
     await agents.shutdownAll();
     const summary = summarize(info, {
       interrupted: signal.aborted,
