@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(chromium)
 if [[ "${1:-}" == "--lab" ]]; then
-  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2)
+  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables libxml2-utils)
 fi
 
 missing=()
