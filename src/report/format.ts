@@ -2,12 +2,12 @@
 
 export type DisplayUnit = 'seconds' | 'ratio' | 'score' | 'count';
 
-/** Seconds shown as ms below 10 s (setup and jitter live there), else as seconds. */
+/** Seconds shown as ms below 1 s (setup and jitter live there), else as seconds to the ms. */
 export function formatSeconds(seconds: number): string {
   const abs = Math.abs(seconds);
   if (abs < 0.001 && abs > 0) return `${round(seconds * 1000, 3)}ms`;
-  if (abs < 10) return `${round(seconds * 1000, abs < 0.1 ? 2 : abs < 1 ? 1 : 0)}ms`;
-  return `${round(seconds, 2)}s`;
+  if (abs < 1) return `${round(seconds * 1000, abs < 0.1 ? 2 : 1)}ms`;
+  return `${round(seconds, abs < 10 ? 3 : 2)}s`;
 }
 
 /** A 0..1 ratio as a percentage, with enough decimals to tell 99.9% from 100%. */

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { call, step, syntheticRun } from '../../test/unit/syntheticRun.js';
 import { shouldAbort } from './abort.js';
 import { evaluateThresholds } from './evaluate.js';
+import type { ThresholdData } from './observe.js';
 import { parseThresholds } from './parseThresholds.js';
 
 const run = syntheticRun();
-const data = { calls: run.calls, steps: run.steps, summary: run.summary };
+const data: ThresholdData = { calls: run.calls, steps: run.steps, summary: run.summary };
 
-function evaluate(metric: string, expression: string, on = data) {
+function evaluate(metric: string, expression: string, on: ThresholdData = data) {
   const [result] = evaluateThresholds(parseThresholds({ [metric]: [expression] }, 'test'), on);
   return result!;
 }
@@ -25,7 +26,7 @@ describe('evaluateThresholds on a run with known figures', () => {
   it('passes and fails by the limit, saying by how much', () => {
     const held = evaluate('setup_time', 'p(95)<1s');
     expect(held.passed).toBe(true);
-    expect(held.detail).toBe('p(95)=950.5ms, limit <1000ms: holds, 49.5ms to spare');
+    expect(held.detail).toBe('p(95)=950.5ms, limit <1s: holds, 49.5ms to spare');
     const missed = evaluate('setup_time', 'p(95)<900ms');
     expect(missed.passed).toBe(false);
     expect(missed.difference).toBeCloseTo(0.0505, 10);

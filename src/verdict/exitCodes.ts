@@ -41,6 +41,9 @@ export function verdictExitCode(summary: Pick<RunSummary, 'exitCode' | 'interrup
   return summary.exitCode === ExitCode.pass ? ExitCode.pass : ExitCode.failed;
 }
 
+/** `callwright compare`: 1 means a regression beyond the tolerance; 2 (bad input) as everywhere. */
+export const COMPARE_EXIT = { noRegression: 0, regression: 1 } as const;
+
 /** Short words for a code, for the summary line and reports. */
 export function exitCodeMeaning(code: number): string {
   switch (code) {

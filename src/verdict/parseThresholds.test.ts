@@ -86,7 +86,7 @@ describe('parseThresholds', () => {
 
   it('reports every problem at once', () => {
     const error = inputError(() =>
-      parseThresholds({ nope: ['rate>1'], setup_time: ['p(95)<2s', 'bad', { threshold: 'avg<1', abortOnFail: 'yes' }], mos: [] }, 'x.yaml'),
+      parseThresholds({ nope: ['rate>1'], setup_time: ['p(95)<2s', 'bad', { threshold: 'avg<1', abortOnFail: 'yes' as unknown as boolean }], mos: [] }, 'x.yaml'),
     );
     expect(error.problems).toHaveLength(4);
     expect(error.message).toBe('4 problems with the thresholds in x.yaml');

@@ -1,0 +1,64 @@
+import type { Argv } from 'yargs';
+import { loadScenario } from '../../scenario/index.js';
+import { readRunFiles } from '../../report/runFiles.js';
+import { writeRunReports } from '../../report/runReports.js';
+import { formatSummaryTable, summaryObject, summaryStyleFor } from '../../report/summaryTable.js';
+import { readThresholdSpecs } from '../../report/thresholdsJson.js';
+import { evaluateThresholds, mergeThresholdSpecs, parseThresholds, thresholdsFromOptions, verdictExitCode, type ThresholdSpec } from '../../verdict/index.js';
+import type { CallwrightCommand } from '../command.js';
+
+export interface ReportArgs {
+  out: string;
+  threshold?: string[];
+  scenario?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * Rebuilds junit.xml and report.html of a finished run from its CSV files and
+ * summary.json, prints the summary and returns the verdict exit code, judged
+ * again: 0, 1 or 99. summary.json and thresholds.json belong to the run and
+ * are not rewritten; thresholds come from --threshold / --scenario, else from
+ * the run's thresholds.json.
+ */
+export const reportCommand: CallwrightCommand<ReportArgs> = {
+  command: 'report <out>',
+  describe: 'Rebuild junit.xml and report.html of a finished run from its CSV files, and print its summary',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('out', { type: 'string', demandOption: true, describe: 'the --out folder of a finished run' })
+      .option('threshold', {
+        type: 'string',
+        array: true,
+        describe: "judge by this threshold, metric:expression (e.g. 'setup_time:p(95)<2s'); repeatable. Default: the run's thresholds.json",
+      })
+      .option('scenario', { type: 'string', describe: "judge by this scenario file's thresholds (with any --threshold)" })
+      // No defaults: yargs counts a defaulted flag as given, and --json would then conflict with every run.
+      .option('json', { type: 'boolean', describe: 'print the summary as one JSON object on stdout' })
+      .option('quiet', { type: 'boolean', describe: 'print nothing; the exit code tells the verdict' })
+      .conflicts('json', 'quiet') as unknown as Argv<ReportArgs>,
+  run: async (args) => {
+    const files = await readRunFiles(args.out);
+    const { spec, source } = await thresholdSpec(args);
+    const thresholds = evaluateThresholds(parseThresholds(spec, source), files);
+    const paths = await writeRunReports(args.out, { ...files, thresholds }, { thresholdsJson: false });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ ...summaryObject(files.summary, files.calls, files.steps, thresholds), reports: paths }, null, 2)}\n`);
+    } else if (!args.quiet) {
+      process.stdout.write(formatSummaryTable(files.summary, files.calls, files.steps, thresholds, summaryStyleFor(process.stdout)));
+      process.stderr.write(`wrote ${paths.junit} and ${paths.html}\n`);
+    }
+    return verdictExitCode(files.summary, thresholds);
+  },
+};
+
+async function thresholdSpec(args: ReportArgs): Promise<{ spec: Record<string, ThresholdSpec[]>; source: string }> {
+  const fromOptions = thresholdsFromOptions(args.threshold ?? []);
+  if (args.scenario !== undefined) {
+    const scenario = await loadScenario(args.scenario);
+    return { spec: mergeThresholdSpecs(scenario.thresholds, fromOptions), source: args.threshold?.length ? `${args.scenario} and --threshold` : args.scenario };
+  }
+  if (args.threshold?.length) return { spec: fromOptions, source: '--threshold' };
+  return { spec: readThresholdSpecs(args.out) ?? {}, source: `${args.out}/thresholds.json` };
+}

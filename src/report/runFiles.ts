@@ -1,0 +1,244 @@
+/**
+ * A finished run read back from its folder: calls.csv, steps.csv and
+ * samples.csv parsed into the types they were written from, and summary.json.
+ * What `callwright report` and `callwright compare` stand on. Columns are
+ * found by header name, so files with columns appended later still read.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { FAILURE_REASONS, type CallResult, type FailureReason, type LegSample, type RunSummary, type StepResult } from '../results.js';
+import { CALLS_CSV } from './callsCsv.js';
+import { readCsvRecords, type CsvRecord } from './csvRead.js';
+import { SAMPLES_CSV } from './samplesCsv.js';
+import { STEPS_CSV } from './stepsCsv.js';
+import { SUMMARY_JSON } from './summaryJson.js';
+
+const FILE_HINT = 'give the --out folder of a finished callwright run (it holds calls.csv, steps.csv, samples.csv and summary.json)';
+
+/** Decodes one cell; `undefined` means the cell was empty. Throws a message on a bad value. */
+type Decoder<Value> = { required: boolean; decode: (cell: string) => Value };
+
+const text: Decoder<string> = { required: true, decode: (cell) => cell };
+const optionalText: Decoder<string | undefined> = { required: false, decode: (cell) => (cell === '' ? undefined : cell) };
+const number: Decoder<number> = { required: true, decode: toNumber };
+const optionalNumber: Decoder<number | undefined> = { required: false, decode: (cell) => (cell === '' ? undefined : toNumber(cell)) };
+const boolean: Decoder<boolean> = {
+  required: true,
+  decode: (cell) => {
+    if (cell === 'true') return true;
+    if (cell === 'false') return false;
+    throw new Error(`"${cell}" is not true or false`);
+  },
+};
+const time: Decoder<number> = {
+  required: true,
+  decode: (cell) => {
+    const ms = Date.parse(cell);
+    if (!Number.isFinite(ms)) throw new Error(`"${cell}" is not an ISO 8601 time`);
+    return ms;
+  },
+};
+function oneOf<Value extends string>(values: readonly Value[]): Decoder<Value> {
+  return {
+    required: true,
+    decode: (cell) => {
+      if (!(values as readonly string[]).includes(cell)) throw new Error(`"${cell}" is not one of ${values.join(', ')}`);
+      return cell as Value;
+    },
+  };
+}
+function optional<Value>(decoder: Decoder<Value>): Decoder<Value | undefined> {
+  return { required: false, decode: (cell) => (cell === '' ? undefined : decoder.decode(cell)) };
+}
+const failureReason = optional(oneOf<FailureReason>(FAILURE_REASONS));
+
+function toNumber(cell: string): number {
+  const value = Number(cell);
+  if (cell.trim() === '' || !Number.isFinite(value)) throw new Error(`"${cell}" is not a number`);
+  return value;
+}
+
+/** Every field of Row with its column and decoder: adding a field to Row fails to compile until it is read back too. */
+type Fields<Row> = { readonly [Field in keyof Required<Row>]: readonly [column: string, decoder: Decoder<Row[Field]>] };
+
+export const CALL_FIELDS: Fields<CallResult> = {
+  callId: ['call_id', text],
+  scenario: ['scenario', text],
+  iteration: ['iteration', number],
+  name: ['name', text],
+  callerRole: ['caller_role', text],
+  calleeRole: ['callee_role', optionalText],
+  from: ['from', text],
+  to: ['to', text],
+  sipCallId: ['sip_call_id', optionalText],
+  startedAtMs: ['started_at', time],
+  timeTo180Seconds: ['time_to_180_s', optionalNumber],
+  setupSeconds: ['setup_s', optionalNumber],
+  timeToFirstAudioSeconds: ['time_to_first_audio_s', optionalNumber],
+  durationSeconds: ['duration_s', optionalNumber],
+  result: ['result', oneOf(['success', 'failed'] as const)],
+  failureExpected: ['failure_expected', boolean],
+  sipStatus: ['sip_status', optionalNumber],
+  failureReason: ['failure_reason', failureReason],
+  failureDetail: ['failure_detail', optionalText],
+  inviteBytes: ['invite_bytes', optionalNumber],
+  codecOut: ['codec_out', optionalText],
+  codecIn: ['codec_in', optionalText],
+  packetsLost: ['packets_lost', optionalNumber],
+  packetLossRatio: ['packet_loss_ratio', optionalNumber],
+  jitterSeconds: ['jitter_s', optionalNumber],
+  rttSeconds: ['rtt_s', optionalNumber],
+  mos: ['mos', optionalNumber],
+  concealedRatio: ['concealed_ratio', optionalNumber],
+  oneWayAudio: ['one_way_audio', boolean],
+};
+
+export const STEP_FIELDS: Fields<StepResult> = {
+  scenario: ['scenario', text],
+  iteration: ['iteration', number],
+  index: ['index', number],
+  name: ['name', text],
+  kind: ['kind', text],
+  role: ['role', optionalText],
+  call: ['call', optionalText],
+  ok: ['ok', boolean],
+  failureReason: ['failure_reason', failureReason],
+  detail: ['detail', optionalText],
+  sipStatus: ['sip_status', optionalNumber],
+  startedAtMs: ['started_at', time],
+  durationSeconds: ['duration_s', number],
+};
+
+export const SAMPLE_FIELDS: Fields<LegSample> = {
+  atMs: ['at_ms', number],
+  scenario: ['scenario', text],
+  callId: ['call_id', text],
+  legId: ['leg_id', text],
+  role: ['role', text],
+  direction: ['direction', oneOf(['outgoing', 'incoming'] as const)],
+  codecIn: ['codec_in', optionalText],
+  codecOut: ['codec_out', optionalText],
+  packetsReceived: ['packets_received', number],
+  packetsSent: ['packets_sent', number],
+  bytesReceived: ['bytes_received', number],
+  bytesSent: ['bytes_sent', number],
+  packetsLost: ['packets_lost', number],
+  inPacketRate: ['in_packet_rate', number],
+  outPacketRate: ['out_packet_rate', number],
+  jitterSeconds: ['jitter_s', optionalNumber],
+  rttSeconds: ['rtt_s', optionalNumber],
+  audioLevel: ['audio_level', optionalNumber],
+  audioEnergyRate: ['audio_energy_rate', optionalNumber],
+  concealedRatio: ['concealed_ratio', optionalNumber],
+  videoFramesDecoded: ['video_frames_decoded', optionalNumber],
+  videoFramesEncoded: ['video_frames_encoded', optionalNumber],
+};
+
+/** Rows of one of the run's CSV files, typed; a bad cell is an InputError naming file, line and column. */
+export async function* readRows<Row>(path: string, fields: Fields<Row>): AsyncGenerator<Row> {
+  const file = path.split(/[\\/]/).at(-1) ?? path;
+  const entries = Object.entries(fields) as [keyof Row & string, readonly [string, Decoder<unknown>]][];
+  const checkHeader = (header: readonly string[]) => {
+    const missing = entries.filter(([, [column, decoder]]) => decoder.required && !header.includes(column)).map(([, [column]]) => column);
+    if (missing.length > 0) throw new InputError(`${path}: missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`, FILE_HINT);
+  };
+  for await (const record of readCsvRecords(path, checkHeader)) yield decodeRecord<Row>(file, record, entries);
+}
+
+function decodeRecord<Row>(file: string, record: CsvRecord, entries: readonly [string, readonly [string, Decoder<unknown>]][]): Row {
+  const row: Record<string, unknown> = {};
+  for (const [field, [column, decoder]] of entries) {
+    const cell = record.cells.get(column) ?? '';
+    if (cell === '' && decoder.required) throw new InputError(`${file} line ${record.line}: ${column} is empty`, FILE_HINT);
+    let value: unknown;
+    try {
+      value = decoder.decode(cell);
+    } catch (error) {
+      throw new InputError(`${file} line ${record.line}: ${column}: ${error instanceof Error ? error.message : String(error)}`, FILE_HINT);
+    }
+    if (value !== undefined) row[field] = value;
+  }
+  return row as Row;
+}
+
+async function readAll<Row>(path: string, fields: Fields<Row>): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const row of readRows(path, fields)) rows.push(row);
+  return rows;
+}
+
+export const readCallsCsv = (path: string): Promise<CallResult[]> => readAll(path, CALL_FIELDS);
+export const readStepsCsv = (path: string): Promise<StepResult[]> => readAll(path, STEP_FIELDS);
+/** Samples one by one: a long run has millions of them. */
+export const readSamplesCsv = (path: string): AsyncGenerator<LegSample> => readRows(path, SAMPLE_FIELDS);
+
+const count = z.number().int().nonnegative();
+/** The RunSummary part of summary.json (the aggregates are recomputed from the CSV files, not trusted). */
+const runSummarySchema = z.object({
+  info: z.object({
+    runId: z.string(),
+    scenario: z.string(),
+    scenarioFile: z.string(),
+    startedAtMs: z.number(),
+    target: z.object({ url: z.string(), domain: z.string(), embedded: z.boolean() }),
+    outDir: z.string(),
+    plannedIterations: count,
+    concurrency: count,
+  }),
+  endedAtMs: z.number(),
+  durationSeconds: z.number(),
+  interrupted: z.boolean(),
+  iterations: z.object({ planned: count, started: count, passed: count, failed: count, dropped: count }),
+  calls: z.object({
+    total: count,
+    succeeded: count,
+    failed: count,
+    failedExpected: count,
+    byReason: z.partialRecord(z.enum(FAILURE_REASONS), count),
+  }),
+  steps: z.object({ total: count, passed: count, failed: count }),
+  registrations: z.object({ attempted: count, succeeded: count }),
+  exitCode: z.number().int(),
+});
+
+export function readSummaryJson(path: string): RunSummary {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${path}: ${error instanceof SyntaxError ? `not JSON (${error.message})` : describeFsError(error)}`, FILE_HINT);
+  }
+  const result = runSummarySchema.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new InputError(problems.length === 1 ? problems[0]! : `${path} is not a callwright run summary (${problems.length} problems)`, FILE_HINT, problems);
+  }
+  return result.data as RunSummary;
+}
+
+/** A finished run, read back; samples stay in their file to be streamed. */
+export interface RunFiles {
+  outDir: string;
+  summary: RunSummary;
+  calls: CallResult[];
+  steps: StepResult[];
+  /** samples.csv, when the run wrote one. */
+  samplesPath?: string;
+}
+
+export async function readRunFiles(outDir: string): Promise<RunFiles> {
+  if (!existsSync(outDir) || !statSync(outDir).isDirectory()) throw new InputError(`${outDir} is not a folder`, FILE_HINT);
+  const missing = [SUMMARY_JSON, CALLS_CSV, STEPS_CSV].filter((file) => !existsSync(join(outDir, file)));
+  if (missing.length > 0) throw new InputError(`${outDir} has no ${missing.join(', ')}: not the folder of a finished run`, FILE_HINT);
+  const summary = readSummaryJson(join(outDir, SUMMARY_JSON));
+  const [calls, steps] = await Promise.all([readCallsCsv(join(outDir, CALLS_CSV)), readStepsCsv(join(outDir, STEPS_CSV))]);
+  const samplesPath = join(outDir, SAMPLES_CSV);
+  return { outDir, summary, calls, steps, ...(existsSync(samplesPath) ? { samplesPath } : {}) };
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : error instanceof Error ? error.message : String(error);
+}
