@@ -21,6 +21,36 @@ export const FAILURE_REASONS = [
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/** Why a planned iteration never started: every slot busy, the harness too far behind plan, or the run stopping. */
+export const DROP_REASONS = ['capacity', 'late', 'stopped'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** What made the harness count itself saturated. */
+export const SATURATION_REASONS = ['cpu', 'event_loop_lag', 'memory'] as const;
+export type SaturationReason = (typeof SATURATION_REASONS)[number];
+
+/** The harness's own load over one watchdog interval: Node, every Chromium process, the machine. */
+export interface HarnessSample {
+  atMs: number;
+  intervalSeconds: number;
+  /** CPU in cores (1 = one core fully busy) over the interval. */
+  nodeCpuCores: number;
+  chromiumCpuCores: number;
+  /** Everything on the machine, callwright or not: what the harness competes with. */
+  machineBusyCores: number;
+  cores: number;
+  /** Node's event-loop delay over the interval. */
+  eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+  nodeRssBytes: number;
+  /** Summed RSS of the Chromium processes (double-counts shared pages; PSS does not). */
+  chromiumRssBytes: number;
+  chromiumPssBytes?: number;
+  chromiumProcesses: number;
+  /** Fraction of the machine's memory in use. */
+  memoryUsedFraction: number;
+}
+
 export interface RunInfo {
   runId: string;
   scenario: string;
@@ -29,7 +59,9 @@ export interface RunInfo {
   /** Where the SIP server is: the embedded one or the scenario's target. */
   target: { url: string; domain: string; embedded: boolean };
   outDir: string;
+  /** Iterations planned; 0 when only the duration bounds a closed-model run. */
   plannedIterations: number;
+  /** Iterations at once (closed model) or the cap on them (open model). */
   concurrency: number;
 }
 
@@ -90,6 +122,8 @@ export interface CallResult {
   concealedRatio?: number;
   /** Legs that saw no media in a direction where media was due. */
   oneWayAudio: boolean;
+  /** The harness was saturated at some time during this call: a failure may be the harness's, not the server's. */
+  harnessSaturated?: boolean;
 }
 
 /** One leg's getStats sample, made relative (rates over the last interval). */
@@ -129,7 +163,37 @@ export type RunEvent =
   | { type: 'dtmf'; atMs: number; scenario: string; callId: string; sent: boolean; mode: 'rfc4733' | 'info'; tone: string }
   /** Outbound audio over an RFC 4733 burst: telephone-event packets (4-byte payloads) replace audio while tones play. */
   | { type: 'dtmfBurst'; atMs: number; scenario: string; callId: string; packetsSent: number; payloadBytesSent: number; seconds: number }
-  | { type: 'log'; atMs: number; level: 'error' | 'warn' | 'info' | 'debug'; message: string };
+  | { type: 'log'; atMs: number; level: 'error' | 'warn' | 'info' | 'debug'; message: string }
+  /** The scheduler started an iteration; plannedAtMs and delaySeconds say how far behind plan (open model). */
+  | { type: 'iterationStarted'; atMs: number; scenario: string; iteration: number; plannedAtMs?: number; delaySeconds: number; late: boolean }
+  /** A planned iteration that never started. */
+  | { type: 'iterationDropped'; atMs: number; scenario: string; plannedAtMs?: number; reason: DropReason }
+  /** One watchdog sample; saturated with the reasons when the harness is the bottleneck. */
+  | { type: 'harness'; atMs: number; scenario: string; sample: HarnessSample; saturated: boolean; reasons: SaturationReason[] };
+
+/** How the load went: what the scheduler started, late and dropped. */
+export interface LoadSummary {
+  model: 'closed' | 'open';
+  slots: number;
+  late: number;
+  droppedByReason: Record<DropReason, number>;
+  startDelaySeconds: { p50?: number; p95?: number; max?: number };
+  peakConcurrent: number;
+}
+
+/** The watchdog's verdict on the harness itself. */
+export interface HarnessSummary {
+  saturated: boolean;
+  saturatedSeconds: number;
+  windows: { fromMs: number; toMs: number; reasons: SaturationReason[] }[];
+  /** Failed calls that overlapped a saturated window: blame the harness first. */
+  failedCallsDuringSaturation: number;
+  thresholds: { cpu: number; eventLoopLagMs: number; memory: number };
+  cores: number;
+  samples: number;
+  mean?: { nodeCpuCores: number; chromiumCpuCores: number; machineBusyCores: number; eventLoopLagP99Ms: number };
+  peak?: { nodeCpuCores: number; chromiumCpuCores: number; machineBusyCores: number; eventLoopLagP99Ms: number; nodeRssBytes: number; chromiumRssBytes: number; chromiumPssBytes?: number };
+}
 
 export interface RunSummary {
   info: RunInfo;
@@ -141,6 +205,10 @@ export interface RunSummary {
   calls: { total: number; succeeded: number; failed: number; failedExpected: number; byReason: Partial<Record<FailureReason, number>> };
   steps: { total: number; passed: number; failed: number };
   registrations: { attempted: number; succeeded: number };
+  /** Scheduler figures (late and dropped starts). */
+  load?: LoadSummary;
+  /** Self-saturation watchdog; saturated means the harness, not the server, may explain failures. */
+  harness?: HarnessSummary;
   exitCode: number;
 }
 

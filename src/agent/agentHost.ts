@@ -1,10 +1,15 @@
-import { Invitation, Inviter, Messager, Registerer, RegistererState, UserAgent, Web } from 'sip.js';
+import { Invitation, Inviter, Messager, Registerer, RegistererState, RequestPendingError, UserAgent, UserAgentState, Web } from 'sip.js';
 import type { CallCommand, CreateAgentCommand, PageConfig } from '../protocol/commands.js';
 import { Leg, type Emit } from './leg.js';
 import type { SharedCapture } from './mediaCapture.js';
 import { addSessionLines } from './sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
+import { playsReceivedAudio } from './playout.js';
 import { readSipMessage, replaceSipBody, TappedTransport, type SipTapMessage } from './sipTap.js';
+
+/** Backoff between reconnection attempts after the SIP WebSocket drops: 0.5 s, doubling, at most 4 s; until the agent is destroyed. */
+export const RECONNECT_FIRST_DELAY_MS = 500;
+export const RECONNECT_MAX_DELAY_MS = 4_000;
 
 export interface LegRegistry {
   add(leg: Leg): void;
@@ -24,6 +29,15 @@ export class AgentHost {
   private readonly legsByCallId = new Map<string, Leg>();
   /** Extra SDP lines to add on the wire, keyed by Call-ID: for the INVITE (caller) or the 200 OK (callee). */
   private readonly extraSdpByCallId = new Map<string, string[]>();
+  /** Registered on purpose (a register command, no unregister since): re-register after a reconnection. */
+  private wantRegistered = false;
+  private destroyed = false;
+  /** The reconnection loop after a drop, while it runs. */
+  private reconnecting: Promise<void> | undefined;
+  /** When the WebSocket dropped and how many attempts so far, for the 'connected' event that ends the outage. */
+  private outage: { sinceMs: number; attempts: number } | undefined;
+  /** Commands waiting for the reconnection loop to get the WebSocket back. */
+  private readonly connectWaiters = new Set<{ resolve(): void; reject(error: Error): void }>();
 
   constructor(
     readonly command: CreateAgentCommand,
@@ -53,11 +67,8 @@ export class AgentHost {
         if (level === 'error') this.emit({ type: 'log', atMs: Date.now(), level: 'error', message: `${command.agentId} ${category}: ${content}` });
       },
       delegate: {
-        onConnect: () => this.emit({ type: 'transport', agentId: command.agentId, atMs: Date.now(), state: 'connected' }),
-        onDisconnect: (error) => {
-          for (const leg of this.legsByCallId.values()) leg.markTransportLost();
-          this.emit({ type: 'transport', agentId: command.agentId, atMs: Date.now(), state: 'disconnected', error: error?.message });
-        },
+        onConnect: () => this.onConnect(),
+        onDisconnect: (error) => this.onDisconnect(error),
         onInvite: (invitation) => this.onInvite(invitation),
         onMessage: (message) => {
           void message.accept();
@@ -87,36 +98,32 @@ export class AgentHost {
     return this.command.agentId;
   }
 
+  /** Open the WebSocket (the first time), or wait for the reconnection loop to get it back. */
+  async connect(): Promise<void> {
+    await this.ensureConnected();
+  }
+
   async register(): Promise<void> {
+    this.wantRegistered = true;
     try {
-      if (!this.ua.isConnected()) await this.ua.start();
+      await this.ensureConnected();
     } catch (error) {
       this.emit({ type: 'registrationFailed', agentId: this.agentId, atMs: Date.now(), reason: `transport: ${errorText(error)}` });
       return;
     }
-    await this.registerer.register({
-      requestDelegate: {
-        onReject: (response) =>
-          this.emit({
-            type: 'registrationFailed',
-            agentId: this.agentId,
-            atMs: Date.now(),
-            status: response.message.statusCode,
-            reason: response.message.reasonPhrase ?? 'rejected',
-          }),
-      },
-    });
+    await this.sendRegister();
   }
 
   async unregister(): Promise<void> {
-    if (this.registerer.state === RegistererState.Registered) await this.registerer.unregister();
+    this.wantRegistered = false;
+    if (this.registerer.state === RegistererState.Registered && this.ua.isConnected()) await this.registerer.unregister();
   }
 
   async call(command: CallCommand): Promise<void> {
-    if (!this.ua.isConnected()) await this.ua.start();
+    await this.ensureConnected();
     const target = UserAgent.makeURI(command.target);
     if (!target) throw new Error(`invalid SIP URI ${command.target}`);
-    const modifiers = codecModifiers(command.codecs);
+    const modifiers = codecModifiers(command.codecs, this.config.opusPtimeMs);
     const inviter = new Inviter(this.ua, target, {
       sessionDescriptionHandlerOptions: { constraints: { audio: command.audio, video: command.video } } as object,
       sessionDescriptionHandlerModifiers: modifiers,
@@ -141,11 +148,11 @@ export class AgentHost {
   /** Answer an incoming leg; extra SDP lines go into the 200 OK on the wire. */
   async answer(leg: Leg, options: { audio: boolean; video: boolean; codecs?: string[]; extraSdp?: string[] }): Promise<void> {
     if (options.extraSdp?.length) this.extraSdpByCallId.set(leg.sipCallId, options.extraSdp);
-    await leg.answer({ audio: options.audio, video: options.video, modifiers: codecModifiers(options.codecs) });
+    await leg.answer({ audio: options.audio, video: options.video, modifiers: codecModifiers(options.codecs, this.config.opusPtimeMs) });
   }
 
   async message(requestId: string, target: string, body: string, contentType: string): Promise<void> {
-    if (!this.ua.isConnected()) await this.ua.start();
+    await this.ensureConnected();
     const uri = UserAgent.makeURI(target);
     if (!uri) throw new Error(`invalid SIP URI ${target}`);
     const done = (ok: boolean, status?: number) =>
@@ -159,10 +166,103 @@ export class AgentHost {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
+    for (const waiter of this.connectWaiters) waiter.reject(new Error(`agent ${this.agentId} stopped`));
+    this.connectWaiters.clear();
     for (const leg of [...this.legsByCallId.values()]) await leg.hangup().catch(() => undefined);
     await this.unregister().catch(() => undefined);
     await this.ua.stop().catch(() => undefined);
     for (const leg of [...this.legsByCallId.values()]) leg.finish();
+  }
+
+  /**
+   * One REGISTER at a time: a register command that finds the one sent by the
+   * reconnection loop still waiting leaves it to report. Every 200 OK is an
+   * event, so a re-registration (the registerer's state never left
+   * Registered) is seen by Node too.
+   */
+  private async sendRegister(): Promise<void> {
+    try {
+      await this.registerer.register({
+        requestDelegate: {
+          onAccept: () => this.emit({ type: 'registered', agentId: this.agentId, atMs: Date.now() }),
+          onReject: (response) =>
+            this.emit({
+              type: 'registrationFailed',
+              agentId: this.agentId,
+              atMs: Date.now(),
+              status: response.message.statusCode,
+              reason: response.message.reasonPhrase ?? 'rejected',
+            }),
+        },
+      });
+    } catch (error) {
+      if (error instanceof RequestPendingError) return;
+      throw error;
+    }
+  }
+
+  private async ensureConnected(): Promise<void> {
+    if (this.ua.isConnected()) return;
+    if (this.destroyed) throw new Error(`agent ${this.agentId} stopped`);
+    // First use: start() connects, and fails fast when the server is unreachable.
+    if (this.ua.state !== UserAgentState.Started) return this.ua.start();
+    if (!this.reconnecting) return this.ua.reconnect();
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { resolve: () => (this.connectWaiters.delete(waiter), resolve()), reject };
+      this.connectWaiters.add(waiter);
+    });
+  }
+
+  private onConnect(): void {
+    const outage = this.outage;
+    this.outage = undefined;
+    this.emit({
+      type: 'transport',
+      agentId: this.agentId,
+      atMs: Date.now(),
+      state: 'connected',
+      ...(outage ? { attempt: outage.attempts, downMs: Date.now() - outage.sinceMs } : {}),
+    });
+    for (const waiter of [...this.connectWaiters]) waiter.resolve();
+  }
+
+  /**
+   * SIP.js passes an error only when the network or the server dropped the
+   * WebSocket (not for our own stop). Then no BYE can reach the far end: the
+   * legs end here as transport lost, and the agent reconnects with backoff.
+   */
+  private onDisconnect(error: Error | undefined): void {
+    for (const leg of [...this.legsByCallId.values()]) {
+      if (error) leg.endForTransportLoss();
+      else leg.markTransportLost();
+    }
+    this.emit({ type: 'transport', agentId: this.agentId, atMs: Date.now(), state: 'disconnected', error: error?.message });
+    if (error && !this.destroyed) void this.reconnect();
+  }
+
+  private reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      this.outage = { sinceMs: Date.now(), attempts: 0 };
+      for (let attempt = 1; !this.destroyed && !this.ua.isConnected(); attempt++) {
+        const delayMs = Math.min(RECONNECT_MAX_DELAY_MS, RECONNECT_FIRST_DELAY_MS * 2 ** (attempt - 1));
+        this.emit({ type: 'transport', agentId: this.agentId, atMs: Date.now(), state: 'reconnecting', attempt, delayMs });
+        await sleep(delayMs);
+        if (this.destroyed || this.ua.isConnected()) break;
+        if (this.outage) this.outage.attempts = attempt;
+        try {
+          await this.ua.reconnect();
+        } catch {
+          // Still down: the next attempt waits longer.
+        }
+      }
+      if (!this.destroyed && this.ua.isConnected() && this.wantRegistered) {
+        await this.sendRegister().catch((error: unknown) =>
+          this.emit({ type: 'registrationFailed', agentId: this.agentId, atMs: Date.now(), reason: `re-register: ${errorText(error)}` }),
+        );
+      }
+    })().finally(() => (this.reconnecting = undefined));
+    return this.reconnecting;
   }
 
   private onInvite(invitation: Invitation): void {
@@ -217,7 +317,7 @@ export class AgentHost {
 
   private track(legId: string, direction: 'outgoing' | 'incoming', session: Inviter | Invitation): Leg {
     const callId = session.request.callId;
-    const leg = new Leg(legId, this.agentId, direction, session, callId, this.emit, this.config.playReceivedAudio, (ended) => {
+    const leg = new Leg(legId, this.agentId, direction, session, callId, this.emit, playsReceivedAudio(this.config, legId), (ended) => {
       this.legsByCallId.delete(callId);
       this.extraSdpByCallId.delete(callId);
       this.legs.remove(ended);
@@ -256,6 +356,8 @@ export class AgentHost {
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -206,6 +206,21 @@ export class Leg {
     this.endCause ??= { kind: 'transportLost' };
   }
 
+  /**
+   * The SIP WebSocket dropped under this leg: no BYE or CANCEL can reach the
+   * far end, and the dialog's route went with the connection. End it here
+   * (media closed too) rather than leave a call that looks up but is not.
+   */
+  endForTransportLoss(): void {
+    this.markTransportLost();
+    try {
+      void this.session.dispose().catch(() => undefined);
+    } catch {
+      // A session half torn down may throw: it is ending either way.
+    }
+    this.finish();
+  }
+
   /** A leg whose session is gone without a Terminated state change (agent destroyed). */
   finish(): void {
     if (this.ended) return;

@@ -44,11 +44,14 @@ export class PageAgent {
         const legs = {
           add: (leg: Leg) => this.legs.set(leg.legId, leg),
           remove: (leg: Leg) => this.legs.delete(leg.legId),
-          nextIncomingLegId: (agentId: string) => `${agentId}:in${++this.incomingCounter}`,
+          // The page id keeps leg ids unique across pages: an agent recreated on a new page (crash, hang) starts counting again.
+          nextIncomingLegId: (agentId: string) => `${agentId}:${this.config.pageId}:in${++this.incomingCounter}`,
         };
         this.agents.set(command.agentId, new AgentHost(command, this.config, this.capture, (e) => this.sink.emit(e), legs));
         return Promise.resolve();
       }
+      case 'connect':
+        return this.agent(command.agentId).connect();
       case 'register':
         return this.agent(command.agentId).register();
       case 'unregister':

@@ -347,3 +347,25 @@ function utf8ByteLength(text: string): number {
   }
   return bytes;
 }
+
+// ---------------------------------------------------------------------------
+// Packet time
+
+/**
+ * Ask for `ms` audio packets: every audio section gets a=ptime and a=maxptime
+ * (replacing any there). Chrome builds its audio encoder from the remote
+ * description's ptime, so applied to a remote offer or answer it makes this
+ * browser send `ms` packets (60 ms Opus: ~17 packets/s instead of 50); in a
+ * local description it asks the far end for the same.
+ */
+export function setAudioPtime(sdp: string, ms: number): string {
+  if (!Number.isInteger(ms) || ms <= 0) throw new SdpRewriteError(`ptime must be a whole number of milliseconds, got ${ms}`);
+  const { session, media, eol } = parseSdp(sdp);
+  const rewritten = media.map((section) => {
+    if (parseMediaLine(section[0]?.text ?? '')?.kind !== 'audio') return section;
+    const kept = section.filter((line) => !/^a=(?:max)?ptime:/.test(line.text));
+    // A removed last line may have been the one without an ending: the new last line takes its place at the end.
+    return insertInOrder(kept, [`a=ptime:${ms}`, `a=maxptime:${ms}`], MEDIA_ORDER, eol);
+  });
+  return joinSections(session, rewritten);
+}

@@ -5,37 +5,45 @@ import { InfraError } from '../errors.js';
 
 export interface AgentPageHooks {
   onEvents(pageId: string, events: AgentEvent[]): void;
-  /** The page crashed or closed under us: its legs are lost. */
+  /** The page crashed, closed under us or hung: its legs are lost. */
   onLost(pageId: string, reason: string): void;
 }
 
-/** How long a dispatch may take before the page counts as hung. */
-const DISPATCH_TIMEOUT_MS = 15_000;
+/**
+ * How long a dispatch may take before the page counts as hung. Dispatch only
+ * starts work in the page and returns at once, so even a loaded machine
+ * answers in milliseconds: 15 s of silence is a page that will not recover.
+ */
+export const DISPATCH_TIMEOUT_MS = 15_000;
+
+/** A hung renderer may not close politely; after this the pool stops waiting for it. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Node's handle on one agent page: the one dispatch function going in, the
- * batched events coming out, and the page's death noticed.
+ * batched events coming out, and the page's death (crash, close, hang) noticed.
  */
 export class AgentPage {
   agentCount = 0;
   lost = false;
+  private hooks: AgentPageHooks | undefined;
 
   private constructor(
     readonly pageId: string,
     readonly page: Page,
+    private readonly dispatchTimeoutMs: number,
   ) {}
 
-  static async open(browser: Browser, url: string, config: PageConfig, hooks: AgentPageHooks): Promise<AgentPage> {
+  static async open(browser: Browser, url: string, config: PageConfig, hooks: AgentPageHooks, dispatchTimeoutMs = DISPATCH_TIMEOUT_MS): Promise<AgentPage> {
     const page = await browser.newPage();
-    const agentPage = new AgentPage(config.pageId, page);
-    const lose = (reason: string) => {
-      if (agentPage.lost) return;
-      agentPage.lost = true;
-      hooks.onLost(config.pageId, reason);
-    };
-    page.on('error', (error) => lose(`page crashed: ${error.message}`));
-    page.on('close', () => lose('page closed'));
-    await page.exposeFunction(EMIT_FUNCTION, (events: AgentEvent[]) => hooks.onEvents(config.pageId, events));
+    const agentPage = new AgentPage(config.pageId, page, dispatchTimeoutMs);
+    agentPage.hooks = hooks;
+    page.on('error', (error) => agentPage.markLost(`page crashed: ${error.message}`));
+    page.on('close', () => agentPage.markLost('page closed'));
+    await page.exposeFunction(EMIT_FUNCTION, (events: AgentEvent[]) => {
+      // A page declared hung that wakes up later is no longer ours to listen to.
+      if (!agentPage.lost) hooks.onEvents(config.pageId, events);
+    });
     await page.goto(url, { waitUntil: 'load' });
     const result = await page.evaluate(
       (global: string, pageConfig: PageConfig) =>
@@ -51,7 +59,11 @@ export class AgentPage {
     if (this.lost) return { ok: false, error: `page ${this.pageId} is gone` };
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<DispatchResult>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, error: `page ${this.pageId} did not answer within ${DISPATCH_TIMEOUT_MS} ms` }), DISPATCH_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        const reason = `page ${this.pageId} hung: no answer to a ${command.type} command within ${this.dispatchTimeoutMs} ms`;
+        void this.recycle(reason);
+        resolve({ ok: false, error: reason });
+      }, this.dispatchTimeoutMs);
     });
     const call = this.page
       .evaluate(
@@ -68,8 +80,25 @@ export class AgentPage {
     }
   }
 
+  /** A hung page: counted as lost (its legs fail, its agents move to a new page on next use), then closed. */
+  async recycle(reason: string): Promise<void> {
+    this.markLost(reason);
+    await this.close();
+  }
+
   async close(): Promise<void> {
     this.lost = true;
-    await this.page.close().catch(() => undefined);
+    const closing = this.page.close({ runBeforeUnload: false }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([closing, gaveUp]);
+    clearTimeout(timer);
+  }
+
+  /** Tell the pool once, whatever noticed first (crash, close, hang, browser exit). */
+  markLost(reason: string): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.hooks?.onLost(this.pageId, reason);
   }
 }

@@ -2,7 +2,7 @@ import puppeteer, { type Browser } from 'puppeteer';
 import { InfraError } from '../errors.js';
 import type { PageConfig } from '../protocol/commands.js';
 import { AgentPage, type AgentPageHooks } from './agentPage.js';
-import { chromiumArgs, resolveChromium, type FakeMedia } from './chromium.js';
+import { chromiumArgs, resolveChromium, type FakeMedia, type TlsTrust } from './chromium.js';
 import { PageServer } from './pageServer.js';
 
 export interface BrowserPoolOptions {
@@ -15,12 +15,18 @@ export interface BrowserPoolOptions {
   hooks: AgentPageHooks;
   /** Told each browser's PID (its process group holds every Chromium helper process). */
   onBrowserStarted?(pid: number | undefined): void;
+  /** How wss:// servers are trusted (launch flags, for every browser of the pool). */
+  tls?: TlsTrust;
+  /** How long a page may take to accept a command before it counts as hung (default 15 s). */
+  dispatchTimeoutMs?: number;
 }
 
 interface BrowserSlot {
   browser: Browser;
   pid: number | undefined;
   pages: AgentPage[];
+  /** The process died (crash, SIGKILL) and its process group was cleared: nothing of it to kill later. */
+  exited: boolean;
 }
 
 /**
@@ -55,10 +61,24 @@ export class BrowserPool {
 
   release(page: AgentPage): void {
     page.agentCount = Math.max(0, page.agentCount - 1);
+    // A retired page closes once its last agent has moved out (runner/pageRecycler.ts).
+    if (page.agentCount === 0 && this.retired.has(page) && !page.lost) void page.close();
   }
 
+  /** Pages that take no new agents (near Chromium's 500 RTCPeerConnections per page); closed once empty. */
+  private readonly retired = new Set<AgentPage>();
+
+  retire(page: AgentPage): void {
+    this.retired.add(page);
+  }
+
+  isRetired(page: AgentPage): boolean {
+    return this.retired.has(page);
+  }
+
+  /** PIDs of the browsers still running (a dead one's number may belong to someone else by now). */
   pids(): number[] {
-    return this.browsers.flatMap((slot) => (slot.pid === undefined ? [] : [slot.pid]));
+    return this.browsers.flatMap((slot) => (slot.pid === undefined || slot.exited ? [] : [slot.pid]));
   }
 
   pages(): AgentPage[] {
@@ -70,6 +90,7 @@ export class BrowserPool {
     this.closed = true;
     await Promise.all(
       this.browsers.map(async (slot) => {
+        if (slot.exited) return;
         const closing = slot.browser.close().catch(() => undefined);
         const gaveUp = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
         await Promise.race([closing, gaveUp]);
@@ -84,16 +105,24 @@ export class BrowserPool {
     for (const pid of this.pids()) killIfAlive(pid);
   }
 
+  /** Pages report losses through here: after close() they are the orderly stop, not news. */
+  private readonly hooks: AgentPageHooks = {
+    onEvents: (pageId, events) => this.options.hooks.onEvents(pageId, events),
+    onLost: (pageId, reason) => {
+      if (!this.closed) this.options.hooks.onLost(pageId, reason);
+    },
+  };
+
   private async findOrOpenPage(): Promise<AgentPage> {
     if (this.closed) throw new InfraError('the browser pool is closed');
     for (const slot of this.browsers) {
-      const page = slot.pages.find((p) => !p.lost && p.agentCount < this.options.agentsPerPage);
+      const page = slot.pages.find((p) => !p.lost && !this.retired.has(p) && p.agentCount < this.options.agentsPerPage);
       if (page) return page;
     }
     let slot = this.browsers.find((s) => s.browser.connected && s.pages.filter((p) => !p.lost).length < this.options.pagesPerBrowser);
     slot ??= await this.launchBrowser();
     const pageId = `p${++this.pageCounter}`;
-    const page = await AgentPage.open(slot.browser, this.server.url, { ...this.options.pageConfig, pageId }, this.options.hooks);
+    const page = await AgentPage.open(slot.browser, this.server.url, { ...this.options.pageConfig, pageId }, this.hooks, this.options.dispatchTimeoutMs);
     slot.pages.push(page);
     return page;
   }
@@ -105,7 +134,7 @@ export class BrowserPool {
       browser = await puppeteer.launch({
         executablePath,
         headless: this.options.headless,
-        args: chromiumArgs(this.options.media),
+        args: chromiumArgs(this.options.media, this.options.tls),
         // Our own signal handling stops browsers; puppeteer's would race it.
         handleSIGINT: false,
         handleSIGTERM: false,
@@ -118,15 +147,15 @@ export class BrowserPool {
         'install it (Debian: apt-get install chromium) or pass --chromium PATH / set CALLWRIGHT_CHROMIUM',
       );
     }
-    const slot: BrowserSlot = { browser, pid: browser.process()?.pid, pages: [] };
+    const slot: BrowserSlot = { browser, pid: browser.process()?.pid, pages: [], exited: false };
     this.options.onBrowserStarted?.(slot.pid);
     browser.on('disconnected', () => {
-      for (const page of slot.pages) {
-        if (!page.lost) {
-          page.lost = true;
-          this.options.hooks.onLost(page.pageId, 'browser process exited');
-        }
-      }
+      if (this.closed) return;
+      // Crashed or killed: its helpers may linger a moment; clear the group now, while its number is still ours.
+      killIfAlive(slot.pid);
+      slot.exited = true;
+      const reason = `browser process ${slot.pid ?? '?'} exited`;
+      for (const page of slot.pages) page.markLost(reason);
     });
     this.browsers.push(slot);
     return slot;

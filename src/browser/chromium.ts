@@ -18,8 +18,21 @@ export interface FakeMedia {
   videoFile?: string;
 }
 
+/**
+ * How the browsers trust a wss:// SIP server. Chromium takes no CA file: it
+ * takes hashes of public keys whose certificate errors it ignores. callwright
+ * verifies the server's chain against the user's CA file in Node first, then
+ * pins what it verified (see runner/targetCheck.ts).
+ */
+export interface TlsTrust {
+  /** base64(sha256(SubjectPublicKeyInfo)) of certificates to accept despite errors. */
+  spkiSha256Base64: string[];
+  /** Accept any certificate (--insecure-tls): loudly logged by the runner. */
+  insecure: boolean;
+}
+
 /** Flags for headless WebRTC on a closed lab network (see LAB-NOTES). */
-export function chromiumArgs(media: FakeMedia): string[] {
+export function chromiumArgs(media: FakeMedia, tls?: TlsTrust): string[] {
   const args = [
     '--no-sandbox',
     '--use-fake-ui-for-media-stream',
@@ -43,5 +56,8 @@ export function chromiumArgs(media: FakeMedia): string[] {
   ];
   if (media.audioFile) args.push(`--use-file-for-fake-audio-capture=${media.audioFile}`);
   if (media.videoFile) args.push(`--use-file-for-fake-video-capture=${media.videoFile}`);
+  // Only honoured with a --user-data-dir, which puppeteer always gives.
+  if (tls?.spkiSha256Base64.length) args.push(`--ignore-certificate-errors-spki-list=${tls.spkiSha256Base64.join(',')}`);
+  if (tls?.insecure) args.push('--ignore-certificate-errors');
   return args;
 }

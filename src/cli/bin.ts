@@ -6,6 +6,9 @@ import type { CallwrightCommand } from './command.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { labCommand } from './commands/lab.js';
+import { reportCommand } from './commands/report.js';
+import { compareCommand } from './commands/compare.js';
+import { capacityCommand } from './commands/capacity.js';
 
 /**
  * The only place that exits. Commands return exit codes; expected errors
@@ -14,13 +17,13 @@ import { labCommand } from './commands/lab.js';
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.pass;
   const verbose = argv.includes('--verbose');
-  const commands: CallwrightCommand<any>[] = [runCommand, validateCommand, labCommand];
+  const commands: CallwrightCommand<any>[] = [runCommand, validateCommand, reportCommand, compareCommand, capacityCommand, labCommand];
   const cli = yargs(argv)
     .scriptName('callwright')
     .usage('$0 <command> [options]\n\nHeadless SIP/WebRTC load and interop test harness.')
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces for errors' })
     .strict()
-    .demandCommand(1, 'name a command: run, validate or lab')
+    .demandCommand(1, 'name a command: run, validate, report, compare, capacity or lab')
     .recommendCommands()
     .epilogue('Exit codes: 0 pass, 1 calls or steps failed, 2 bad input, 3 infrastructure failure, 99 thresholds failed.')
     .fail((message, error) => {

@@ -6,7 +6,11 @@
 export { labUp, labDown, labStatus } from './lab.js';
 export { runSippUac, type SippUacOptions, type SippUacResult } from './sipp.js';
 export { sippUacCallScenario, type SippUacCallOptions } from './sippUacScenario.js';
-export { defaultLabPorts, defaultLabUsers, labDomain } from './labOptions.js';
+export { defaultExtraLabUsers, defaultLabPorts, defaultLabUsers, labDomain, labPortsFrom } from './labOptions.js';
+export { kamailioSends, type KamailioSend } from './kamailioLog.js';
+export { parseSippTrace, sippInviteOutcome, type SippTraceMessage } from './sippTrace.js';
+export { lossyPathUnavailable } from './lossyPath.js';
+// The MTU sweep (./mtuSweep.js) is not re-exported: it runs browsers, and the rest of the lab must load without the runner.
 export { missingLabPrerequisites, describeMissing, type MissingPrerequisite } from './binaries.js';
 export { rtpengineFlags } from './kamailioConfig.js';
 export { digestAuthorization, parseDigestChallenge, type DigestChallenge, type DigestCredentials } from './digest.js';

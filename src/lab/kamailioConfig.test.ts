@@ -30,6 +30,14 @@ describe('kamailioConfig', () => {
     expect(listens).toEqual(['listen=udp:127.0.0.1:5060', 'listen=tcp:127.0.0.1:5060', 'listen=tcp:127.0.0.1:8080', 'listen=tls:127.0.0.1:8443']);
   });
 
+  it('listens on more addresses, and picks the source address by route, only when asked to', () => {
+    const config = kamailioConfig({ ...params, mtuFallback: true, listenAddresses: ['10.99.0.1'] });
+    expect(config.match(/^listen=.*$/gm)).toContain('listen=udp:10.99.0.1:5060');
+    expect(config.match(/^listen=.*$/gm)).toContain('listen=tcp:10.99.0.1:5060');
+    expect(config).toMatch(/^mhomed=1$/m);
+    expect(kamailioConfig({ ...params, mtuFallback: true })).not.toMatch(/^mhomed/m);
+  });
+
   it('routes a device by user part without a transport param (so udp_mtu_try_proto can apply)', () => {
     expect(kamailioConfig({ ...params, mtuFallback: true })).toContain('if ($rU == "echo") {\n        # No ;transport param');
     expect(kamailioConfig({ ...params, mtuFallback: true })).toContain('$du = "sip:127.0.0.1:5070";');

@@ -7,8 +7,14 @@ import type { LabPorts, LabUser } from './types.js';
 export const rtpengineFlags = {
   /** Offer from a browser, on its way to a plain RTP device. */
   webrtcOfferToPlain: 'ICE=remove DTLS=off RTP/AVP rtcp-mux-demux replace-origin replace-session-connection',
-  /** The plain device's answer, on its way back to the browser. */
-  plainAnswerToWebrtc: 'ICE=force DTLS=passive UDP/TLS/RTP/SAVPF rtcp-mux-require replace-origin replace-session-connection',
+  /**
+   * The plain device's answer, on its way back to the browser. DTLS=active, not passive: rtpengine
+   * already sends its ClientHello while it handles the offer (before the browser has an answer);
+   * answered setup:passive, Chromium 156 then never started a handshake of its own and no RTP
+   * flowed (seen with rtpengine 10.5). Answered setup:active, the browser is the DTLS server and
+   * takes that ClientHello.
+   */
+  plainAnswerToWebrtc: 'ICE=force DTLS=active UDP/TLS/RTP/SAVPF rtcp-mux-require replace-origin replace-session-connection',
   /** Offer from a plain RTP device, on its way to a browser. */
   plainOfferToWebrtc: 'ICE=force DTLS=passive UDP/TLS/RTP/SAVPF rtcp-mux-offer generate-mid replace-origin replace-session-connection',
   /** The browser's answer, on its way back to the plain device. */
@@ -33,6 +39,8 @@ export interface KamailioConfigParams {
   devices: readonly KamailioDeviceRoute[];
   usersFile: string;
   tlsConfigFile: string;
+  /** IPv4 addresses to listen on beside 127.0.0.1 (UDP and TCP), for devices outside loopback. */
+  listenAddresses?: readonly string[];
 }
 
 /**
@@ -44,6 +52,12 @@ export function kamailioConfig(p: KamailioConfigParams): string {
   const mtuSettings = p.mtuFallback
     ? '# RFC 3261 18.1.1: a request over 1300 bytes goes over TCP, not UDP.\nudp_mtu=1300\nudp_mtu_try_proto=TCP'
     : '# mtuFallback off: large requests still go out over UDP (fragmented if need be).';
+  const extraListen = (p.listenAddresses ?? [])
+    .map((address) => `listen=udp:${address}:${p.ports.sipUdpTcp}\nlisten=tcp:${address}:${p.ports.sipUdpTcp}`)
+    .join('\n');
+  // With several addresses, pick the one that routes to the destination (a device in a network
+  // namespace cannot answer a request sent from 127.0.0.1).
+  const multiHomed = extraListen ? `${extraListen}\nmhomed=1\n` : '';
   const deviceRoutes = p.devices
     .map(
       (d) => `    if ($rU == "${d.userPart}") {
@@ -77,7 +91,7 @@ listen=udp:127.0.0.1:${p.ports.sipUdpTcp}
 listen=tcp:127.0.0.1:${p.ports.sipUdpTcp}
 listen=tcp:127.0.0.1:${p.ports.ws}
 listen=tls:127.0.0.1:${p.ports.wss}
-enable_tls=yes
+${multiHomed}enable_tls=yes
 tcp_accept_no_cl=yes
 tcp_connection_lifetime=3605
 tcp_rd_buf_size=65536

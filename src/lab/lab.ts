@@ -40,6 +40,7 @@ export async function labUp(options: LabOptions): Promise<LabState> {
     wsUrl: `ws://127.0.0.1:${resolved.ports.ws}`,
     wssUrl: `wss://127.0.0.1:${resolved.ports.wss}`,
     users: resolved.users,
+    extraUsers: resolved.extraUsers,
     devices: labDevices(resolved, files),
     processes: [],
     mtuFallback: resolved.mtuFallback,
@@ -173,8 +174,9 @@ function writeLabFiles(resolved: ResolvedLabOptions, tools: LabToolchain, certif
   const devices: KamailioDeviceRoute[] = [];
   if (resolved.devices.includes('sipp-echo')) devices.push({ userPart: sippEchoUser, host: '127.0.0.1', port: ports.sippEcho });
   if (resolved.devices.includes('baresip')) devices.push({ userPart: baresipUser, host: '127.0.0.1', port: ports.baresip });
+  devices.push(...resolved.routes);
 
-  writeFileSync(file('kamailio-users.cfg'), kamailioUsersFile(resolved.users), { mode: 0o600 });
+  writeFileSync(file('kamailio-users.cfg'), kamailioUsersFile([...resolved.users, ...resolved.extraUsers]), { mode: 0o600 });
   writeFileSync(file('kamailio-tls.cfg'), kamailioTlsConfig(certificate.certificate, certificate.privateKey));
   writeFileSync(
     file('kamailio.cfg'),
@@ -187,6 +189,7 @@ function writeLabFiles(resolved: ResolvedLabOptions, tools: LabToolchain, certif
       devices,
       usersFile: file('kamailio-users.cfg'),
       tlsConfigFile: file('kamailio-tls.cfg'),
+      listenAddresses: resolved.listenAddresses,
     }),
   );
   writeFileSync(file('rtpengine.conf'), rtpengineConfig({ ports, pidFile: file('rtpengine.pid') }));

@@ -19,19 +19,52 @@ export const defaultLabPorts: Readonly<LabPorts> = {
   baresipRtpMax: 10099,
 };
 
+/**
+ * Every lab port from one base, for a second lab beside a default one (tests, the MTU sweep,
+ * a busy machine): SIP base, ws +1, wss +2, rtpengine ng +3, SIPp echo +4, baresip +5,
+ * echo RTP +10 (and +12), rtpengine RTP +100..+199, baresip RTP +200..+299.
+ */
+export function labPortsFrom(base: number): LabPorts {
+  return {
+    sipUdpTcp: base,
+    ws: base + 1,
+    wss: base + 2,
+    rtpengineNg: base + 3,
+    sippEcho: base + 4,
+    baresip: base + 5,
+    sippEchoRtp: base + 10,
+    rtpMin: base + 100,
+    rtpMax: base + 199,
+    baresipRtpMin: base + 200,
+    baresipRtpMax: base + 299,
+  };
+}
+
 export const defaultLabUsers = { prefix: '', first: 1000, count: 20, password: 'secret{user}' } as const;
+
+/** Logins with a space and angle brackets, percent-escaped as RFC 3261 wants them in a SIP URI. */
+export const defaultExtraLabUsers: readonly LabUser[] = [
+  { user: 'first%20last', password: 'secretfirst%20last' },
+  { user: '%3Cops%3E', password: 'secret%3Cops%3E' },
+];
 
 export interface ResolvedLabOptions {
   dir: string;
   mtuFallback: boolean;
   ports: LabPorts;
   users: LabUser[];
+  extraUsers: LabUser[];
   devices: LabDeviceName[];
+  routes: { userPart: string; host: string; port: number }[];
+  listenAddresses: string[];
 }
 
 // Users and passwords are written into Kamailio's config as quoted strings: keep them to safe characters.
 const userPattern = /^[A-Za-z0-9._-]+$/;
 const passwordPattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/; // printable ASCII without space, " and \
+// An RFC 3261 user part, escapes allowed, without what Kamailio's config would read as syntax: $ ( ) " \.
+const escapedUserPattern = /^(?:[A-Za-z0-9._~!*'&=+,;?/-]|%[0-9A-Fa-f]{2})+$/;
+const ipv4Pattern = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 
 /** Fills in the defaults and checks everything, reporting every problem at once. */
 export function resolveLabOptions(options: LabOptions): ResolvedLabOptions {
@@ -65,6 +98,24 @@ export function resolveLabOptions(options: LabOptions): ResolvedLabOptions {
     problems.push('users.password: use printable ASCII without spaces, quotes or backslashes');
   }
 
+  const extraUsers = options.extraUsers ?? [...defaultExtraLabUsers];
+  extraUsers.forEach((extra, index) => {
+    if (!escapedUserPattern.test(extra.user)) {
+      problems.push(`extraUsers[${index}].user: '${extra.user}' is not a SIP user part the lab can hold (letters, digits, -_.!~*'&=+,;?/ and %XX escapes)`);
+    }
+    if (!passwordPattern.test(extra.password)) problems.push(`extraUsers[${index}].password: use printable ASCII without spaces, quotes or backslashes`);
+  });
+  const routes = options.routes ?? [];
+  routes.forEach((route, index) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(route.userPart)) problems.push(`routes[${index}].userPart: '${route.userPart}' may only hold letters, digits, '.', '_' and '-'`);
+    if (!ipv4Pattern.test(route.host)) problems.push(`routes[${index}].host: '${route.host}' is not an IPv4 address`);
+    if (!Number.isInteger(route.port) || route.port < 1 || route.port > 65535) problems.push(`routes[${index}].port: ${route.port} is not a port`);
+  });
+  const listenAddresses = options.listenAddresses ?? [];
+  listenAddresses.forEach((address, index) => {
+    if (!ipv4Pattern.test(address) || address === '127.0.0.1') problems.push(`listenAddresses[${index}]: '${address}' is not an IPv4 address other than 127.0.0.1`);
+  });
+
   if (problems.length > 0) {
     throw new InputError(`Invalid lab options (${problems.length} problem${problems.length > 1 ? 's' : ''})`, 'Fix the options listed.', problems);
   }
@@ -73,7 +124,12 @@ export function resolveLabOptions(options: LabOptions): ResolvedLabOptions {
     const user = `${prefix}${first + index}`;
     return { user, password: passwordPatternOption.replaceAll('{user}', user) };
   });
-  return { dir, mtuFallback: options.mtuFallback ?? true, ports, users, devices: [...new Set(devices)] };
+  const taken = new Set(users.map((u) => u.user));
+  for (const extra of extraUsers) {
+    if (taken.has(extra.user)) throw new InputError(`Invalid lab options: extra user '${extra.user}' is already a lab user`, 'Give each user once.');
+    taken.add(extra.user);
+  }
+  return { dir, mtuFallback: options.mtuFallback ?? false, ports, users, extraUsers, devices: [...new Set(devices)], routes, listenAddresses };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -4,7 +4,15 @@ import { connect } from 'node:net';
 import { sleep } from './processes.js';
 
 /** Sends one UDP datagram and resolves with the first reply, or undefined after timeoutMs. */
-export function udpRequest(port: number, payload: string, timeoutMs: number, accept: (reply: string) => boolean = () => true): Promise<string | undefined> {
+export function udpRequest(
+  port: number,
+  payload: string,
+  timeoutMs: number,
+  accept: (reply: string) => boolean = () => true,
+  host = '127.0.0.1',
+): Promise<string | undefined> {
+  // Off loopback (a device in a network namespace) the kernel picks the source address by route.
+  const localAddress = host === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0';
   return new Promise((resolve) => {
     const socket = createSocket('udp4');
     const finish = (reply: string | undefined) => {
@@ -18,12 +26,12 @@ export function udpRequest(port: number, payload: string, timeoutMs: number, acc
       if (accept(text)) finish(text);
     });
     socket.on('error', () => finish(undefined));
-    socket.bind(0, '127.0.0.1', () => socket.send(payload, port, '127.0.0.1'));
+    socket.bind(0, localAddress, () => socket.send(payload, port, host));
   });
 }
 
-/** A SIP OPTIONS request to 127.0.0.1:port over UDP; resolves with the status line of the answer. */
-export async function sipOptionsPing(port: number, requestUri: string, timeoutMs = 500): Promise<string | undefined> {
+/** A SIP OPTIONS request to host:port (default 127.0.0.1) over UDP; resolves with the status line of the answer. */
+export async function sipOptionsPing(port: number, requestUri: string, timeoutMs = 500, host = '127.0.0.1'): Promise<string | undefined> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const localPort = socket.address().port;
@@ -42,7 +50,7 @@ export async function sipOptionsPing(port: number, requestUri: string, timeoutMs
     '',
     '',
   ].join('\r\n');
-  const reply = await udpRequest(port, request, timeoutMs, (text) => text.startsWith('SIP/2.0 ') && text.includes(callId));
+  const reply = await udpRequest(port, request, timeoutMs, (text) => text.startsWith('SIP/2.0 ') && text.includes(callId), host);
   return reply?.split('\r\n')[0];
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSippStats } from './sipp.js';
 import { sippEchoScenarioXml } from './sippEchoScenario.js';
-import { sippUacCallScenario } from './sippUacScenario.js';
+import { paddingLines, sippUacCallScenario } from './sippUacScenario.js';
 
 describe('parseSippStats', () => {
   it('reads the cumulative successful and failed calls of the last row', () => {
@@ -32,5 +32,14 @@ describe('SIPp scenarios', () => {
     const padded = sippUacCallScenario({ sdpPaddingBytes: 1500 });
     expect(padded.length - plain.length).toBeGreaterThanOrEqual(1500);
     expect(padded).toContain('INVITE sip:[service]@[domain] SIP/2.0');
+  });
+
+  it('uac: padding lines come to exactly the bytes asked for, CRLFs included', () => {
+    for (const bytes of [30, 89, 90, 91, 119, 120, 121, 400, 1234, 3999]) {
+      const lines = paddingLines(bytes);
+      expect(lines.reduce((sum, line) => sum + line.length + 2, 0), String(bytes)).toBe(bytes);
+      for (const line of lines) expect(line).toMatch(/^a=x-callwright-padding:\d{4}-p*$/);
+    }
+    expect(paddingLines(29)).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ const offerDirectionActions = `      <assignstr assign_to="offerDir" value="send
  *   INVITE --no PCMU/PCMA offered--> 488, ACK, end
  *      |
  *      +--> 180, 200 (PCMU if offered, else PCMA; telephone-event if offered;
- *           direction mirrored), ACK
+ *           direction mirrored; an offered video stream refused: m=video 0), ACK
  *           in call: re-INVITE -> 200 (direction mirrored: sendonly -> recvonly), ACK
  *                    INFO      -> 200
  *                    BYE       -> 200, end
@@ -30,13 +30,15 @@ export function sippEchoScenarioXml(): string {
       <ereg regexp="m=audio [0-9]+ [A-Z/]+( [0-9]+)* 0[^0-9]" search_in="body" check_it="false" assign_to="hasPcmu"/>
       <ereg regexp="m=audio [0-9]+ [A-Z/]+( [0-9]+)* 8[^0-9]" search_in="body" check_it="false" assign_to="hasPcma"/>
       <ereg regexp="a=rtpmap:([0-9]+) telephone-event/8000" search_in="body" check_it="false" assign_to="teLine,tePt"/>
+      <!-- A video stream offered: refused in the answer (port 0), as an audio-only phone or IVR does. -->
+      <ereg regexp="m=video [0-9]+ ([A-Za-z/]+) ([0-9]+)" search_in="body" check_it="false" assign_to="videoLine,videoProto,videoPt"/>
 ${offerDirectionActions}
     </action>
   </recv>
   <nop>
     <action>
       <!-- SIPp wants every variable used twice; these only carry sub-matches. -->
-      <log message="offer: [$teLine] [$hasPcmu] [$hasPcma]"/>
+      <log message="offer: [$teLine] [$hasPcmu] [$hasPcma] [$videoLine]"/>
     </action>
   </nop>
   <nop test="hasPcmu" next="pcmu"/>
@@ -171,14 +173,22 @@ ${directions
   .join('\n')}
   <label id="${id}DirChosen"/>
   <nop test="tePt" next="${id}WithTe"/>
-${okWithSdp(false, addToTag, nextLabel)}
+  <nop test="videoPt" next="${id}NoTeVideo"/>
+${okWithSdp(false, false, addToTag, nextLabel)}
+  <label id="${id}NoTeVideo"/>
+${okWithSdp(false, true, addToTag, nextLabel)}
   <label id="${id}WithTe"/>
-${okWithSdp(true, addToTag, nextLabel)}`;
+  <nop test="videoPt" next="${id}TeVideo"/>
+${okWithSdp(true, false, addToTag, nextLabel)}
+  <label id="${id}TeVideo"/>
+${okWithSdp(true, true, addToTag, nextLabel)}`;
 }
 
-function okWithSdp(withTelephoneEvent: boolean, addToTag: boolean, nextLabel: string): string {
+function okWithSdp(withTelephoneEvent: boolean, refuseVideo: boolean, addToTag: boolean, nextLabel: string): string {
   const payloads = withTelephoneEvent ? '[$codecPt] [$tePt]' : '[$codecPt]';
   const teLines = withTelephoneEvent ? '\n      a=rtpmap:[$tePt] telephone-event/8000\n      a=fmtp:[$tePt] 0-16' : '';
+  // RFC 3264 6: every offered stream gets an m= line in the answer; port 0 refuses it.
+  const videoLines = refuseVideo ? '\n      m=video 0 [$videoProto] [$videoPt]' : '';
   // The o= version must grow with each answer in the dialog: the clock tick (ms) does.
   return `  <send retrans="500" next="${nextLabel}">
     <![CDATA[
@@ -201,7 +211,7 @@ function okWithSdp(withTelephoneEvent: boolean, addToTag: boolean, nextLabel: st
       m=audio [media_port] RTP/AVP ${payloads}
       a=rtpmap:[$codecPt] [$codecName]/8000${teLines}
       a=ptime:20
-      a=[$answerDir]
+      a=[$answerDir]${videoLines}
 
     ]]>
   </send>`;

@@ -98,13 +98,22 @@ ${options.dtmfDigits ? `  <nop>
 `;
 }
 
-function paddingLines(bytes: number): string[] {
+/**
+ * SDP lines of exactly `bytes` bytes on the wire (each line plus its CRLF), so an MTU sweep can
+ * aim at a size: 90-byte lines, the last one or two shorter. Under 30 bytes (the shortest line)
+ * there is no padding at all.
+ */
+export function paddingLines(bytes: number): string[] {
+  const prefix = (index: number) => `a=x-callwright-padding:${String(index).padStart(4, '0')}-`;
+  const shortest = prefix(0).length + 2;
   const lines: string[] = [];
-  let total = 0;
-  for (let index = 0; total < bytes; index++) {
-    const line = `a=x-callwright-padding:${String(index).padStart(4, '0')}-${'p'.repeat(60)}`;
-    lines.push(line);
-    total += line.length + 2;
+  let remaining = Math.floor(bytes);
+  if (remaining < shortest) return lines;
+  for (let index = 0; remaining > 0; index++) {
+    // Never leave less than a shortest line for the end.
+    const take = remaining >= 90 + shortest ? 90 : remaining > 90 ? remaining - shortest : remaining;
+    lines.push(`${prefix(index)}${'p'.repeat(take - shortest)}`);
+    remaining -= take;
   }
   return lines;
 }

@@ -39,10 +39,27 @@ export interface LabUsersOptions {
 export interface LabOptions {
   /** Working dir for configs, pid files, logs and lab.json. Default '.lab' in the cwd. */
   dir: string;
-  /** Kamailio udp_mtu=1300 + udp_mtu_try_proto=TCP (RFC 3261 18.1.1). Default true. */
+  /**
+   * Kamailio udp_mtu=1300 + udp_mtu_try_proto=TCP (RFC 3261 18.1.1). Default false, Kamailio's own
+   * default: on, every browser INVITE (over 1300 bytes once forwarded) goes to the devices by TCP,
+   * and the UDP-only echo device then cannot be called at all (477).
+   */
   mtuFallback?: boolean;
   ports?: Partial<LabPorts>;
   users?: LabUsersOptions;
+  /**
+   * More digest users, written as SIP user parts (percent-escaped where RFC 3261 wants it).
+   * Default: 'first%20last' ("first last") and '%3Cops%3E' ("<ops>"), password secret<user>, for
+   * logins with characters that must be escaped.
+   */
+  extraUsers?: LabUser[];
+  /**
+   * Routes by user part to SIP devices the lab does not start itself (e.g. one in a network
+   * namespace, see mtuSweep.ts). Hosts other than 127.0.0.1 need their address in listenAddresses.
+   */
+  routes?: { userPart: string; host: string; port: number }[];
+  /** More IPv4 addresses Kamailio listens on (UDP and TCP, the sipUdpTcp port), to reach such devices. */
+  listenAddresses?: string[];
   /** Which SIP devices to start. Default both. */
   devices?: LabDeviceName[];
 }
@@ -82,6 +99,8 @@ export interface LabState {
   wssUrl: string;
   /** Test-lab credentials: lab.json holds them, logs never do. */
   users: LabUser[];
+  /** Digest users with escaped user parts (see LabOptions.extraUsers); absent in a lab.json from before they existed. */
+  extraUsers?: LabUser[];
   devices: LabDevice[];
   processes: LabProcess[];
   mtuFallback: boolean;

@@ -18,6 +18,8 @@ export const CALL_DURATION_BUCKETS_SECONDS = [1, 2, 5, 10, 20, 30, 60, 120, 300,
 export const JITTER_BUCKETS_SECONDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5];
 /** ITU-T G.114: one-way delay under 150 ms (RTT ~300 ms) is fine for conversation. */
 export const RTT_BUCKETS_SECONDS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2];
+/** Start delay behind plan: timer jitter is milliseconds; a busy harness, tenths; past load.dropAfter it drops. */
+export const START_DELAY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 /** 1.00, 1.25 ... 4.50: the E-model MOS range in quarter steps. */
 export const MOS_BUCKETS = linearBuckets(1, 0.25, 15);
 
@@ -160,6 +162,67 @@ export function createCallwrightMetrics(registry: Registry) {
       help: 'Round-trip time, one observation per leg sample.',
       labelNames: ['scenario', 'role'] as const,
       buckets: RTT_BUCKETS_SECONDS,
+      registers,
+    }),
+    iterationsStarted: new Counter({
+      name: 'callwright_iterations_started_total',
+      help: 'Iterations the scheduler started.',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    iterationsDropped: new Counter({
+      name: 'callwright_iterations_dropped_total',
+      help: 'Planned iterations that never started, by reason: capacity (every slot busy), late (harness too far behind plan), stopped.',
+      labelNames: ['scenario', 'reason'] as const,
+      registers,
+    }),
+    iterationsLate: new Counter({
+      name: 'callwright_iterations_late_total',
+      help: 'Iterations started later than load.lateAfter behind their planned time (the harness was busy).',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    iterationStartDelaySeconds: new Histogram({
+      name: 'callwright_iteration_start_delay_seconds',
+      help: 'How far behind its planned time each open-model iteration started.',
+      labelNames: ['scenario'] as const,
+      buckets: START_DELAY_BUCKETS_SECONDS,
+      registers,
+    }),
+    harnessSaturated: new Gauge({
+      name: 'callwright_harness_saturated',
+      help: '1 while the harness itself is the bottleneck (CPU, event-loop lag or memory over the watchdog thresholds), else 0.',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    harnessSaturatedSeconds: new Counter({
+      name: 'callwright_harness_saturated_seconds_total',
+      help: 'Time the harness spent saturated.',
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    harnessCpuCores: new Gauge({
+      name: 'callwright_harness_cpu_cores',
+      help: 'CPU over the last watchdog interval in cores, for node (the orchestrator), chromium (every Chromium process) and machine (all busy CPU).',
+      labelNames: ['scenario', 'process'] as const,
+      registers,
+    }),
+    harnessMemoryBytes: new Gauge({
+      name: 'callwright_harness_memory_bytes',
+      help: 'Resident memory of node and of all Chromium processes (summed RSS).',
+      labelNames: ['scenario', 'process'] as const,
+      registers,
+    }),
+    harnessEventLoopLagSeconds: new Gauge({
+      name: 'callwright_harness_event_loop_lag_seconds',
+      help: "Node's event-loop delay, p99 over the last watchdog interval.",
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
+    callsFailedDuringSaturation: new Counter({
+      name: 'callwright_calls_failed_during_saturation_total',
+      help: 'Failed calls that overlapped a time the harness was saturated: the harness may be to blame, not the server.',
+      labelNames: ['scenario'] as const,
       registers,
     }),
   };

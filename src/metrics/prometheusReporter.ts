@@ -66,6 +66,28 @@ export class PrometheusReporter implements Reporter {
       case 'dtmf':
         metrics.dtmf.inc({ scenario: event.scenario, mode: event.mode, direction: event.sent ? 'send' : 'receive' });
         return;
+      case 'iterationStarted':
+        metrics.iterationsStarted.inc({ scenario: event.scenario });
+        if (event.late) metrics.iterationsLate.inc({ scenario: event.scenario });
+        if (event.plannedAtMs !== undefined) observe(metrics.iterationStartDelaySeconds, { scenario: event.scenario }, event.delaySeconds);
+        return;
+      case 'iterationDropped':
+        metrics.iterationsDropped.inc({ scenario: event.scenario, reason: event.reason });
+        return;
+      case 'harness': {
+        const scenario = { scenario: event.scenario };
+        const sample = event.sample;
+        metrics.harnessSaturated.set(scenario, event.saturated ? 1 : 0);
+        if (event.saturated) metrics.harnessSaturatedSeconds.inc(scenario, sample.intervalSeconds);
+        else metrics.harnessSaturatedSeconds.inc(scenario, 0);
+        metrics.harnessCpuCores.set({ ...scenario, process: 'node' }, sample.nodeCpuCores);
+        metrics.harnessCpuCores.set({ ...scenario, process: 'chromium' }, sample.chromiumCpuCores);
+        metrics.harnessCpuCores.set({ ...scenario, process: 'machine' }, sample.machineBusyCores);
+        metrics.harnessMemoryBytes.set({ ...scenario, process: 'node' }, sample.nodeRssBytes);
+        metrics.harnessMemoryBytes.set({ ...scenario, process: 'chromium' }, sample.chromiumRssBytes);
+        metrics.harnessEventLoopLagSeconds.set(scenario, sample.eventLoopLagP99Ms / 1000);
+        return;
+      }
       case 'dtmfBurst':
       case 'log':
         return;
@@ -89,6 +111,7 @@ export class PrometheusReporter implements Reporter {
     if (call.codecOut) metrics.callsByCodec.inc({ ...scenario, codec: call.codecOut, direction: 'send' });
     if (call.codecIn) metrics.callsByCodec.inc({ ...scenario, codec: call.codecIn, direction: 'receive' });
     if (call.oneWayAudio) metrics.oneWayAudioCalls.inc(scenario);
+    if (call.harnessSaturated && call.result === 'failed') metrics.callsFailedDuringSaturation.inc(scenario);
     this.legDeltas.endCall(call.callId);
   }
 

@@ -15,7 +15,9 @@ export interface PageConfig {
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
   /** Play received audio so it is decoded: concealment and audio level need it. */
   playReceivedAudio: boolean;
-  /** Opus packet time in ms (60 lowers CPU); undefined keeps the browser default (20). */
+  /** Fraction of legs (0..1, chosen per leg) whose received audio is played when playReceivedAudio is on; undefined: all. */
+  receivedAudioSample?: number;
+  /** Audio packet time in ms (60 lowers CPU): a=ptime on the audio section of local and remote descriptions; undefined keeps the browser default (20). */
   opusPtimeMs?: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -63,6 +65,8 @@ export interface AnswerCommand {
 
 export type AgentCommand =
   | CreateAgentCommand
+  /** Open the agent's SIP WebSocket without registering: proves the browser reaches the server. */
+  | { type: 'connect'; agentId: string }
   | { type: 'register'; agentId: string }
   | { type: 'unregister'; agentId: string }
   | CallCommand

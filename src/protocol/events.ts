@@ -61,7 +61,22 @@ export type AgentEvent =
   | { type: 'registered'; agentId: string; atMs: number }
   | { type: 'registrationFailed'; agentId: string; atMs: number; status?: number; reason: string }
   | { type: 'unregistered'; agentId: string; atMs: number }
-  | { type: 'transport'; agentId: string; atMs: number; state: 'connected' | 'disconnected'; error?: string }
+  /**
+   * The agent's SIP WebSocket. 'disconnected' with an error is a drop (the
+   * agent then reconnects: 'reconnecting' before each attempt, with the attempt
+   * number and the backoff delay); without one it was closed on purpose.
+   * 'connected' after a drop tells how many attempts and how long it took.
+   */
+  | {
+      type: 'transport';
+      agentId: string;
+      atMs: number;
+      state: 'connected' | 'disconnected' | 'reconnecting';
+      error?: string;
+      attempt?: number;
+      delayMs?: number;
+      downMs?: number;
+    }
   | {
       type: 'legCreated';
       agentId: string;

@@ -36,6 +36,7 @@ export const CALL_COLUMNS = fieldColumns<CallResult>(
     mos: 'mos',
     concealedRatio: 'concealed_ratio',
     oneWayAudio: 'one_way_audio',
+    harnessSaturated: 'harness_saturated',
   },
   { startedAtMs: isoTime },
 );

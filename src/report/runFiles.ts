@@ -93,6 +93,7 @@ export const CALL_FIELDS: Fields<CallResult> = {
   mos: ['mos', optionalNumber],
   concealedRatio: ['concealed_ratio', optionalNumber],
   oneWayAudio: ['one_way_audio', boolean],
+  harnessSaturated: ['harness_saturated', optional(boolean)],
 };
 
 export const STEP_FIELDS: Fields<StepResult> = {

@@ -1,6 +1,7 @@
 import type { BrowserPool } from '../browser/browserPool.js';
 import type { AgentCommand, DispatchResult } from '../protocol/commands.js';
 import type { Scenario } from '../scenario/types.js';
+import type { PageRecycler } from './pageRecycler.js';
 import type { AgentInfo, RunState } from './runState.js';
 
 export interface SipEndpoint {
@@ -19,6 +20,7 @@ export class AgentDirectory {
     private readonly endpoint: SipEndpoint,
     private readonly pool: BrowserPool,
     private readonly state: RunState,
+    private readonly recycler?: PageRecycler,
   ) {}
 
   agentIdFor(role: string, slot: number): string {
@@ -48,7 +50,12 @@ export class AgentDirectory {
   async ensure(role: string, slot: number): Promise<AgentInfo> {
     const agentId = this.agentIdFor(role, slot);
     const existing = this.state.agents.get(agentId);
-    if (existing && !existing.page.lost) return existing;
+    if (existing && !existing.page.lost) {
+      if (!this.recycler?.shouldMove(existing.page)) return existing;
+      // Its page is retired (peer connection limit): the agent is idle between its slot's iterations, so it moves now.
+      await existing.page.dispatch({ type: 'destroyAgent', agentId });
+      this.pool.release(existing.page);
+    }
     const accounts = this.scenario.roles[role]!.accounts;
     const account = accounts[slot % accounts.length]!;
     const page = await this.pool.placeAgent();

@@ -17,7 +17,7 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     media.map((m) => m[key]).reduce<number | undefined>((acc, v) => (v === undefined ? acc : acc === undefined ? (v as number) : pick(acc, v as number)), undefined);
   const established = caller?.established ?? false;
   const oneWayAudio = established && legs.some((leg) => leg.latest !== undefined && (leg.lastSample()?.audioIn?.packetsReceived ?? 0) === 0);
-  const failure = failureOf(call, caller, oneWayAudio);
+  const failure = faultOf(caller) ?? faultOf(callee) ?? failureOf(call, caller, oneWayAudio);
   const sample = caller?.lastSample();
   return {
     callId: call.key,
@@ -73,6 +73,20 @@ function legMedia(leg: LegRecord): LegMedia {
     audioIn.totalSamplesReceived && audioIn.concealedSamples !== undefined ? audioIn.concealedSamples / audioIn.totalSamplesReceived : undefined;
   const { mos } = estimateMos({ codec: audioIn.codec, rttSeconds, jitterSeconds: audioIn.jitterSeconds, packetLossRatio: lossRatio });
   return { packetsLost: lost, lossRatio, jitterSeconds: audioIn.jitterSeconds, rttSeconds, mos, concealedRatio };
+}
+
+/**
+ * A leg cut by a fault outside the call (its page or browser died, its SIP
+ * WebSocket dropped) fails the call for that reason, whichever step noticed
+ * it first: a check that then failed is a symptom, not the cause.
+ */
+function faultOf(leg: LegRecord | undefined): { reason: FailureReason; detail: string } | undefined {
+  if (!leg) return undefined;
+  if (leg.lost) return { reason: 'browser_crashed', detail: `${leg.role}: ${leg.lost}` };
+  if (leg.endCause?.kind === 'transportLost') {
+    return { reason: 'transport_lost', detail: `${leg.role}: SIP WebSocket lost ${leg.established ? 'during the call' : 'during setup'}` };
+  }
+  return undefined;
 }
 
 function failureOf(call: CallRecord, caller: LegRecord | undefined, oneWayAudio: boolean): { reason: FailureReason; detail: string } | undefined {

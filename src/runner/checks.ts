@@ -100,7 +100,29 @@ function evaluateOnLeg(check: Exclude<Check, { kind: 'message' }>, leg: LegRecor
       const ok = (check.maxBytes === undefined || bytes <= check.maxBytes) && (check.minBytes === undefined || bytes >= check.minBytes);
       return { ok, detail: `${who}: INVITE ${bytes} bytes`, reason: 'check_failed' };
     }
+    case 'sdp': {
+      const sides = (['in', 'out'] as const).filter((side) => directionIncludes(check.direction, side));
+      const seen = sides.map((side) => {
+        const sdps = leg.sdp.filter((event) => event.sent === (side === 'out')).map((event) => event.sdp);
+        const missing = check.lines.filter((wanted) => !sdps.some((sdp) => hasSdpLine(sdp, wanted)));
+        return { side, count: sdps.length, missing };
+      });
+      const ok = seen.every((s) => s.count > 0 && s.missing.length === 0);
+      const detail = seen
+        .map(({ side, count, missing }) => {
+          const what = side === 'in' ? 'received' : 'sent';
+          if (count === 0) return `${who}: no SDP ${what}`;
+          return missing.length === 0 ? `${who}: SDP ${what} has ${check.lines.join(', ')}` : `${who}: SDP ${what} lacks ${missing.join(', ')}`;
+        })
+        .join('; ');
+      return { ok, detail, reason: 'check_failed' };
+    }
   }
+}
+
+/** A line equal to `wanted`, or starting with it and a space ("m=video 0" matches "m=video 0 UDP/TLS/RTP/SAVPF 96"). */
+function hasSdpLine(sdp: string, wanted: string): boolean {
+  return sdp.split(/\r?\n/).some((line) => line === wanted || line.startsWith(`${wanted} `));
 }
 
 function audioInFlowing(rates: MediaRates): boolean {

@@ -12,11 +12,16 @@ export interface IterationContext {
   state: RunState;
   agents: AgentDirectory;
   signal: AbortSignal;
+  /** How long this iteration's `wait: holdTime` steps last (the plan's draw from load.holdTime). */
+  holdSeconds?: number;
   onStepEnd(step: StepResult): void;
   onCallStarted(call: CallRecord): void;
 }
 
 type StepOutcome = { ok: true; detail?: string } | { ok: false; reason: FailureReason; detail: string; sipStatus?: number; call?: CallRecord };
+
+/** caller_role of a call that came from outside callwright (no role can be named so: role names start with a letter). */
+export const OUTSIDE_CALLER_ROLE = '(outside)';
 
 const pass = (detail?: string): StepOutcome => ({ ok: true, detail });
 const fail = (reason: FailureReason, detail: string, call?: CallRecord, sipStatus?: number): StepOutcome => ({ ok: false, reason, detail, call, sipStatus });
@@ -73,13 +78,19 @@ export class IterationRunner {
   async cleanup(timeoutMs = 5_000): Promise<void> {
     const { state } = this.ctx;
     const live = [...this.calls.values()].flatMap((call) => state.legsOf(call)).filter((leg) => !leg.ended);
-    await Promise.all(
-      live.map((leg) => {
-        const agent = state.agents.get(leg.agentId);
-        return agent ? agent.page.dispatch({ type: 'hangup', legId: leg.legId }) : undefined;
-      }),
-    );
-    await state.waitFor(() => live.every((leg) => leg.ended), timeoutMs);
+    const hangUp = (legs: LegRecord[]) =>
+      Promise.all(
+        legs.map((leg) => {
+          const agent = state.agents.get(leg.agentId);
+          return agent ? agent.page.dispatch({ type: 'hangup', legId: leg.legId }) : undefined;
+        }),
+      );
+    // Callers first, one BYE per call: hanging up both ends at once crosses two BYEs, each answered 481.
+    const callers = live.filter((leg) => leg.direction === 'outgoing');
+    await hangUp(callers);
+    await state.waitFor(() => live.every((leg) => leg.ended), callers.length > 0 ? timeoutMs / 2 : 0);
+    await hangUp(live.filter((leg) => !leg.ended));
+    await state.waitFor(() => live.every((leg) => leg.ended), timeoutMs / 2);
   }
 
   private async execute(step: Step): Promise<StepOutcome> {
@@ -96,7 +107,7 @@ export class IterationRunner {
       case 'expect':
         return this.expect(step, timeoutMs);
       case 'wait':
-        await this.sleep(step.seconds * 1000);
+        await this.sleep((step.holdTime ? (this.ctx.holdSeconds ?? 0) : step.seconds) * 1000);
         return pass();
       case 'dtmf':
         return this.dtmf(step, timeoutMs);
@@ -197,9 +208,12 @@ export class IterationRunner {
 
   private async answer(step: Extract<Step, { kind: 'answer' }>, timeoutMs: number): Promise<StepOutcome> {
     const { state } = this.ctx;
-    const call = this.callNamed(step.call);
     const deadline = Date.now() + timeoutMs;
-    const arrived = await state.waitFor(() => call.calleeLegId !== undefined || state.legs.get(call.callerLegId)?.ended === true, timeoutMs);
+    if (step.incoming && !(await this.adoptIncomingCall(step, timeoutMs))) {
+      return fail('timeout', `no call from outside callwright reached ${step.role} within ${step.timeoutSeconds} s`);
+    }
+    const call = this.callNamed(step.call);
+    const arrived = await state.waitFor(() => call.calleeLegId !== undefined || state.legs.get(call.callerLegId)?.ended === true, Math.max(0, deadline - Date.now()));
     const callerLeg = state.legs.get(call.callerLegId);
     if (!arrived || !call.calleeLegId) {
       return fail(callerLeg?.ended ? 'sip_status' : 'timeout', `no incoming call for ${step.role}${callerLeg?.ended ? `: caller ${describeEnd(callerLeg)}` : ''}`, call, callerLeg?.sipStatus);
@@ -227,6 +241,44 @@ export class IterationRunner {
     if (!up) return fail('timeout', 'answered, but the call did not get established', call);
     if (!leg.established) return fail('sip_status', `call ended while answering: ${describeEnd(leg)}`, call);
     return pass();
+  }
+
+  /**
+   * An incoming answer: waits for the role's oldest ringing leg that no step placed (a SIP device
+   * calling its registered account) and makes it the step's call. The leg is the call's only
+   * callwright leg, so it is recorded as both caller and callee leg; the caller is no role.
+   */
+  private async adoptIncomingCall(step: Extract<Step, { kind: 'answer' }>, timeoutMs: number): Promise<CallRecord | undefined> {
+    const { state, agents, slot, iteration } = this.ctx;
+    const agent = await agents.ensure(step.role, slot);
+    const unclaimed = () =>
+      [...state.legs.values()]
+        .filter((leg) => leg.agentId === agent.agentId && leg.direction === 'incoming' && leg.callKey === undefined && !leg.ended)
+        .sort((a, b) => (a.createdAtMs ?? 0) - (b.createdAtMs ?? 0))[0];
+    await state.waitFor(() => unclaimed() !== undefined, timeoutMs);
+    const leg = unclaimed();
+    if (!leg) return undefined;
+    const record: CallRecord = {
+      key: `${iteration}.${step.call}`,
+      name: step.call,
+      iteration,
+      callerRole: OUTSIDE_CALLER_ROLE,
+      calleeRole: step.role,
+      calleeAgentId: agent.agentId,
+      from: leg.from,
+      to: leg.to,
+      startedAtMs: leg.createdAtMs ?? Date.now(),
+      callerLegId: leg.legId,
+      calleeLegId: leg.legId,
+      failure: undefined,
+      failureExpected: false,
+      reported: false,
+    };
+    leg.callKey = record.key;
+    state.registerCall(record);
+    this.calls.set(step.call, record);
+    this.ctx.onCallStarted(record);
+    return record;
   }
 
   private async expect(step: Extract<Step, { kind: 'expect' }>, timeoutMs: number): Promise<StepOutcome> {
@@ -363,10 +415,17 @@ export class IterationRunner {
   }
 
   private sleep(ms: number): Promise<void> {
+    const signal = this.ctx.signal;
     return new Promise((resolve) => {
-      if (this.ctx.signal.aborted) return resolve();
-      const timer = setTimeout(resolve, ms);
-      this.ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      if (signal.aborted) return resolve();
+      // The listener goes when the sleep ends: iterations of a load run share one signal.
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 }

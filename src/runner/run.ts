@@ -12,8 +12,14 @@ import { buildCallResult } from './callResult.js';
 import { IterationRunner } from './iteration.js';
 import { toLegSample } from './legSample.js';
 import { RunState, type CallRecord } from './runState.js';
-import { runIterations } from './scheduler.js';
+import { LoadSession } from './loadSession.js';
+import type { PageRecycler } from './pageRecycler.js';
 import { fixturePaths } from './fixtures.js';
+import { unreachedCalls } from './plannedCalls.js';
+import { checkBrowserReachesServer } from './serverReach.js';
+import { checkTarget } from './targetCheck.js';
+import { writeRunReports } from '../report/runReports.js';
+import { abortingThresholds, evaluateThresholds, shouldAbort, verdictExitCode, type ParsedThreshold, type ThresholdResult } from '../verdict/index.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -26,16 +32,25 @@ export interface RunOptions {
   pushgatewayUrl?: string;
   /** Aborting it stops the run gracefully: calls hung up, reports flushed. */
   signal?: AbortSignal;
+  /** Parsed thresholds: evaluated at the end (exit 99 when one fails); abortOnFail ones also during the run. */
+  thresholds?: readonly ParsedThreshold[];
   /** Extra reporters (tests, progress display). */
   reporters?: Reporter[];
   /** Called once the run is set up, with what a user may want to look at. */
   onReady?(info: { metricsUrl?: string; sipUrl: string; browserPids: () => number[] }): void;
+  /** Folder with audio.wav and video.y4m for the fake devices (default: the shipped fixtures/). */
+  mediaDir?: string;
+  /** How long a page may take to accept a command before it counts as hung and is recycled (default 15 s). */
+  dispatchTimeoutMs?: number;
+  /** Settings of the embedded SIP server (capacity tests give it a known limit). */
+  embeddedServer?: { maxConcurrentCalls?: number };
 }
 
 export interface RunOutcome {
   summary: RunSummary;
   calls: CallResult[];
   steps: StepResult[];
+  thresholds: ThresholdResult[];
 }
 
 /**
@@ -45,18 +60,27 @@ export interface RunOutcome {
  */
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const { scenario, logger } = options;
-  const signal = options.signal ?? new AbortController().signal;
+  // Stopped by the user (options.signal) or by a failing abortOnFail threshold.
+  const stopController = new AbortController();
+  const signal = stopController.signal;
+  if (options.signal?.aborted) stopController.abort();
+  options.signal?.addEventListener('abort', () => stopController.abort(), { once: true });
+  const thresholds = options.thresholds ?? [];
   const outDir = resolve(options.outDir);
   const calls: CallResult[] = [];
   const steps: StepResult[] = [];
   const startedAtMs = Date.now();
+  // Bad input is found before anything starts or any file is written.
+  const media = fixturePaths(options.mediaDir);
+  // Plan, scheduler, watchdog and stats.csv: the load side of the run.
+  const load = new LoadSession(scenario, outDir, logger);
 
   const reporters = await createReporters(outDir, {
     metricsPort: options.metricsPort,
     metricsHost: options.metricsHost,
     pushgatewayUrl: options.pushgatewayUrl,
     warn: (message) => logger.warn(message),
-    extra: options.reporters,
+    extra: [...(options.reporters ?? []), ...load.reporters],
   });
   const reporter = reporters.reporter;
   let server: EmbeddedSipServer | undefined;
@@ -66,10 +90,13 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
 
   try {
     let endpoint: SipEndpoint;
+    let target: Awaited<ReturnType<typeof checkTarget>> = {};
     if (scenario.target) {
+      // Reachable, and trusted if wss://, before any browser starts.
+      target = await checkTarget(scenario.target, (message) => logger.warn(message));
       endpoint = { wsUrl: scenario.target.url, domain: scenario.target.domain };
     } else {
-      server = await startEmbeddedServer({ auth: embeddedAuth(scenario) });
+      server = await startEmbeddedServer({ auth: embeddedAuth(scenario), ...options.embeddedServer });
       endpoint = { wsUrl: server.wsUrl, domain: server.domain };
       logger.debug(`embedded SIP server on ${server.wsUrl}`);
     }
@@ -80,7 +107,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       startedAtMs,
       target: { url: endpoint.wsUrl, domain: endpoint.domain, embedded: !scenario.target },
       outDir,
-      plannedIterations: scenario.load.iterations,
+      plannedIterations: load.plan.plannedIterations ?? 0,
       concurrency: scenario.load.concurrency,
     };
     await reporter.onBegin?.(info);
@@ -88,7 +115,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const finishCall = (call: CallRecord) => {
       if (call.reported) return;
       call.reported = true;
-      const result = buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined);
+      const result = load.markSaturation(buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined));
       calls.push(result);
       reporter.onCallEnd?.(result);
     };
@@ -135,26 +162,37 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       },
     });
 
-    const media = fixturePaths();
+    let recycler: PageRecycler | undefined;
     pool = await BrowserPool.start({
       executablePath: options.chromium,
       headless: options.headless ?? true,
       media,
-      agentsPerPage: scenario.options.agentsPerPage,
-      pagesPerBrowser: scenario.options.pagesPerBrowser,
+      agentsPerPage: load.plan.placement.agentsPerPage,
+      pagesPerBrowser: load.plan.placement.pagesPerBrowser,
       pageConfig: {
         statsIntervalMs: scenario.options.statsIntervalSeconds * 1000,
         flushIntervalMs: 200,
         iceGatheringTimeoutMs: scenario.options.iceGatheringTimeoutMs,
         iceServers: [],
         playReceivedAudio: scenario.options.playReceivedAudio,
+        receivedAudioSample: scenario.options.receivedAudioSample,
+        ...(scenario.options.opusPtimeMs === undefined ? {} : { opusPtimeMs: scenario.options.opusPtimeMs }),
         logLevel: logger.level,
       },
       onBrowserStarted: (pid) => logger.debug(`chromium started, pid ${pid}`),
+      ...(target.tls ? { tls: target.tls } : {}),
+      ...(options.dispatchTimeoutMs ? { dispatchTimeoutMs: options.dispatchTimeoutMs } : {}),
       hooks: {
-        onEvents: (_pageId, events) => state.apply(events),
+        onEvents: (pageId, events) => {
+          recycler?.noteEvents(pageId, events);
+          state.apply(events);
+        },
         onLost: (pageId, reason) => {
-          if (!stopping) logger.warn(`page ${pageId}: ${reason}`);
+          if (!stopping) {
+            // A fault is news for every output, not only the console: its legs fail as browser_crashed.
+            logger.warn(`page ${pageId}: ${reason}; its legs end as browser_crashed, its agents move to a new page on next use`);
+            emit({ type: 'log', atMs: Date.now(), level: 'warn', message: `page ${pageId}: ${reason}` });
+          }
           state.pageLost(pageId, reason);
         },
       },
@@ -162,22 +200,38 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const activePool = pool;
     options.onReady?.({ metricsUrl: reporters.metricsUrl, sipUrl: endpoint.wsUrl, browserPids: () => activePool.pids() });
 
-    const agents = new AgentDirectory(scenario, endpoint, pool, state);
+    load.startWatchdog(() => activePool.pids(), emit);
+    recycler = load.pageRecycler(pool);
+    const agents = new AgentDirectory(scenario, endpoint, pool, state, recycler);
     // The first page proves the browser works before any call is planned on it.
-    await agents.ensure(Object.keys(scenario.roles)[0]!, 0).catch((error: unknown) => {
+    const firstAgent = await agents.ensure(Object.keys(scenario.roles)[0]!, 0).catch((error: unknown) => {
       throw error instanceof InfraError ? error : new InfraError(`browser agent failed to start: ${error instanceof Error ? error.message : String(error)}`);
     });
+    // ...and that the browser, not just Node, reaches the SIP server (TLS trust differs between the two).
+    await checkBrowserReachesServer(firstAgent, state, endpoint.wsUrl, target.untrustedReason);
 
     let passed = 0;
     let failed = 0;
-    const progress = await runIterations(scenario.load.iterations, scenario.load.concurrency, signal, async (iteration, slot) => {
+    const abortWatch = abortingThresholds(thresholds).length
+      ? setInterval(() => {
+          const decision = shouldAbort(thresholds, { calls, steps, summary: { registrations } }, (Date.now() - startedAtMs) / 1000);
+          if (decision.abort && !signal.aborted) {
+            logger.warn(`stopping the run: ${decision.reason}`);
+            stopController.abort();
+          }
+        }, 2_000)
+      : undefined;
+    await load.warmUp(agents, state, signal);
+    const progress = await load.schedule(signal, emit, async ({ iteration, slot, signal: iterationSignal }) => {
       const runner = new IterationRunner({
         scenario,
         iteration,
         slot,
         state,
         agents,
-        signal,
+        // Aborts with the run, or when load.gracefulStop runs out after the last start.
+        signal: iterationSignal,
+        holdSeconds: load.holdSeconds(iteration),
         onStepEnd: (step) => {
           steps.push(step);
           emit({ type: 'stepEnd', step });
@@ -190,27 +244,41 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       const ok = await runner.run();
       await runner.cleanup();
       for (const call of runner.calls.values()) {
-        if (signal.aborted && !call.failure && !state.legs.get(call.callerLegId)?.established) {
+        if (iterationSignal.aborted && !call.failure && !state.legs.get(call.callerLegId)?.established) {
           call.failure = { reason: 'interrupted', detail: 'run stopped before the call was established' };
         }
         finishCall(call);
       }
+      const made = new Set(runner.calls.keys());
+      const stoppedBy = steps.findLast((step) => step.iteration === iteration && !step.ok);
+      for (const call of unreachedCalls({ scenario, iteration, slot, made, agents, stoppedBy, interrupted: iterationSignal.aborted })) finishCall(call);
       if (ok) passed++;
       else failed++;
     });
 
+    clearInterval(abortWatch);
     stopping = true;
     await agents.shutdownAll();
     const summary = summarize(info, {
       interrupted: signal.aborted,
-      iterations: { planned: scenario.load.iterations, started: progress.started, passed, failed, dropped: progress.dropped },
+      iterations: { planned: progress.planned, started: progress.started, passed, failed, dropped: progress.dropped },
       calls,
       steps,
       registrations,
     });
+    load.stop();
+    const loadSummary = load.loadSummary();
+    const harnessSummary = load.harnessSummary(calls);
+    if (loadSummary) summary.load = loadSummary;
+    if (harnessSummary) summary.harness = harnessSummary;
+    const thresholdResults = evaluateThresholds(thresholds, { calls, steps, summary });
+    summary.exitCode = verdictExitCode(summary, thresholdResults);
     await reporter.onEnd?.(summary, calls);
-    return { summary, calls, steps };
+    await writeRunReports(outDir, { summary, calls, steps, thresholds: thresholdResults });
+    return { summary, calls, steps, thresholds: thresholdResults };
   } finally {
+    load.stop();
+    load.stats.close();
     await pool?.close();
     await server?.stop();
     await reporters.close();

@@ -14,6 +14,8 @@ export interface AgentInfo {
   registerSentAtMs: number | undefined;
   registrationError: string | undefined;
   transportUp: boolean;
+  /** Why the agent's WebSocket could not be opened (a connect command failed). */
+  transportError?: string;
   messagesReceived: { from: string; body: string; atMs: number }[];
   messageResults: Map<string, Extract<AgentEvent, { type: 'messageResult' }>>;
 }
@@ -75,7 +77,8 @@ export class RunState {
   registerCall(call: CallRecord): void {
     this.calls.set(call.key, call);
     this.callsByCallerLeg.set(call.callerLegId, call);
-    if (call.calleeAgentId) this.waitingForCallee.add(call);
+    // A call adopted from an incoming leg (an incoming answer) already has its callee leg.
+    if (call.calleeAgentId && !call.calleeLegId) this.waitingForCallee.add(call);
   }
 
   legOf(call: CallRecord, role: string | undefined): LegRecord | undefined {
@@ -85,7 +88,9 @@ export class RunState {
   }
 
   legsOf(call: CallRecord): LegRecord[] {
-    return [call.callerLegId, call.calleeLegId].flatMap((id) => (id && this.legs.get(id) ? [this.legs.get(id)!] : []));
+    // A call from a device has one callwright leg, recorded as both caller and callee leg: count it once.
+    const ids = new Set([call.callerLegId, call.calleeLegId]);
+    return [...ids].flatMap((id) => (id && this.legs.get(id) ? [this.legs.get(id)!] : []));
   }
 
   /** Resolves true once check() holds, false after timeoutMs. */
@@ -164,12 +169,8 @@ export class RunState {
         if (agent) agent.registered = false;
         return;
       }
-      case 'transport': {
-        const agent = this.agents.get(event.agentId);
-        if (agent) agent.transportUp = event.state === 'connected';
-        if (event.state === 'disconnected') this.hooks.onLog('warn', `${event.agentId}: SIP WebSocket disconnected ${event.error ?? ''}`, event.atMs);
-        return;
-      }
+      case 'transport':
+        return this.transportChanged(event);
       case 'legCreated': {
         const agent = this.agents.get(event.agentId);
         if (!agent) return;
@@ -271,11 +272,42 @@ export class RunState {
         if (leg) leg.commandError = `${event.command}: ${event.error}`;
         const agent = event.id ? this.agents.get(event.id) : undefined;
         if (agent && event.command === 'register') agent.registrationError = event.error;
+        if (agent && event.command === 'connect') agent.transportError = event.error;
         this.hooks.onLog('warn', `command ${event.command}${event.id ? ` (${event.id})` : ''} failed in the page: ${event.error}`, event.atMs);
         return;
       }
       case 'log':
         this.hooks.onLog(event.level, event.message, event.atMs);
+        return;
+    }
+  }
+
+  /**
+   * A dropped WebSocket takes the registration with it (the registrar binds
+   * the contact to the connection): the agent counts as unregistered until
+   * the page reports the re-registration that follows its reconnection.
+   */
+  private transportChanged(event: Extract<AgentEvent, { type: 'transport' }>): void {
+    const agent = this.agents.get(event.agentId);
+    if (agent) agent.transportUp = event.state === 'connected';
+    switch (event.state) {
+      case 'disconnected':
+        if (!event.error) return; // closed on purpose (unregister, shutdown)
+        if (agent) {
+          agent.registered = false;
+          // A re-registration is timed from its own REGISTER, not from the register step long before.
+          agent.registerSentAtMs = undefined;
+        }
+        this.hooks.onLog('warn', `${event.agentId}: SIP WebSocket lost (${event.error}); its calls end as transport_lost, reconnecting`, event.atMs);
+        return;
+      case 'reconnecting':
+        this.hooks.onLog('debug', `${event.agentId}: reconnection attempt ${event.attempt ?? '?'} in ${event.delayMs ?? '?'} ms`, event.atMs);
+        return;
+      case 'connected':
+        if (agent) agent.transportError = undefined;
+        if (event.downMs !== undefined) {
+          this.hooks.onLog('info', `${event.agentId}: SIP WebSocket back after ${(event.downMs / 1000).toFixed(1)} s (${event.attempt ?? '?'} attempts); re-registering`, event.atMs);
+        }
         return;
     }
   }

@@ -1,10 +1,14 @@
 /**
- * Roles and their SIP accounts: either listed one by one, or a numbered range
- * for load scenarios (`range: { from: 1000, count: 500 }`, `user: "{n}"`).
+ * Roles and their SIP accounts: listed one by one, a numbered range for load
+ * scenarios (`range: { from: 1000, count: 500 }`, `user: "{n}"`), or a CSV
+ * file (`csv: users.csv`, see accountsCsv.ts).
  * Passwords may come from the environment so scenario files can be committed.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Account, Role } from './types.js';
+import { parseAccountsCsv } from './accountsCsv.js';
 import { duration, integer, matching, password, sipUser, strictFields, text, textOrInteger } from './fields.js';
 import { checkSipUser } from './sipUser.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
@@ -38,6 +42,11 @@ const accountRange = strictFields({
   displayName: displayName.optional(),
 });
 
+const accountCsv = strictFields({
+  csv: text('a path to a CSV file with a header row (user,password,...)'),
+  passwordEnv: envName.optional(),
+});
+
 const autoAnswer = z.preprocess(
   // `autoAnswer: true` is "answer at once"; false is the same as leaving it out.
   (value) => (value === true ? {} : value === false ? undefined : value),
@@ -53,7 +62,7 @@ type SeenUsers = Map<string, string>;
  * Every role, with accounts expanded. `names` also holds roles that failed
  * validation, so steps naming them do not pile up "unknown role" problems.
  */
-export function readRoles(value: unknown, env: Env, problems: Problems): { roles: Record<string, Role>; names: string[] } {
+export function readRoles(value: unknown, env: Env, problems: Problems, baseDir = '.'): { roles: Record<string, Role>; names: string[] } {
   const roles: Record<string, Role> = {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     problems.add('roles', `${value === undefined ? 'required' : `expected a mapping, got ${describeValue(value)}`} (role names mapped to { accounts, autoAnswer })`);
@@ -67,24 +76,26 @@ export function readRoles(value: unknown, env: Env, problems: Problems): { roles
     if (!ROLE_NAME.test(name)) {
       problems.add(path, `invalid role name ${JSON.stringify(name)} (allowed: a lower-case letter, then a-z, 0-9, _ or -)`);
     }
-    const role = readRole(name, roleValue, path, env, seen, problems);
+    const role = readRole(name, roleValue, path, env, seen, problems, baseDir);
     if (role && ROLE_NAME.test(name)) roles[name] = role;
   }
   return { roles, names: entries.map(([name]) => name) };
 }
 
-function readRole(name: string, value: unknown, path: string, env: Env, seen: SeenUsers, problems: Problems): Role | undefined {
+function readRole(name: string, value: unknown, path: string, env: Env, seen: SeenUsers, problems: Problems, baseDir: string): Role | undefined {
   const fields = problems.parse(roleFields, value, path);
   if (!fields) return undefined;
   const accountsPath = `${path}.accounts`;
   let accounts: Account[] | undefined;
   if (Array.isArray(fields.accounts)) {
     accounts = readAccountList(fields.accounts, accountsPath, env, seen, problems);
+  } else if (fields.accounts !== null && typeof fields.accounts === 'object' && 'csv' in fields.accounts) {
+    accounts = readAccountCsv(fields.accounts, accountsPath, env, seen, problems, baseDir);
   } else if (fields.accounts !== null && typeof fields.accounts === 'object') {
     accounts = readAccountRange(fields.accounts, accountsPath, env, seen, problems);
   } else {
     const found = fields.accounts === undefined ? 'required' : `expected a list or a range, got ${describeValue(fields.accounts)}`;
-    problems.add(accountsPath, `${found} (a list of { user, password } or { range: { from, count }, user: "{n}" })`);
+    problems.add(accountsPath, `${found} (a list of { user, password }, { range: { from, count }, user: "{n}" } or { csv: users.csv })`);
   }
   if (!accounts) return undefined;
   const role: Role = { name, accounts };
@@ -146,6 +157,45 @@ function readAccountRange(value: object, path: string, env: Env, seen: SeenUsers
   if (duplicate) noteUser(duplicate.user, `${path}.user`, seen, problems);
   for (const a of accounts) seen.set(a.user, `${path}.user`);
   return duplicate ? undefined : accounts;
+}
+
+/** A pool from a CSV file (accountsCsv.ts); relative paths start at the scenario file's folder. */
+function readAccountCsv(value: object, path: string, env: Env, seen: SeenUsers, problems: Problems, baseDir: string): Account[] | undefined {
+  const fields = problems.parse(accountCsv, value, path);
+  if (!fields) return undefined;
+  const file = resolve(baseDir, fields.csv);
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problems.add(`${path}.csv`, `${code === 'ENOENT' ? 'file not found' : `cannot read it (${code ?? String(error)})`}: ${file} (relative paths start at the scenario file's folder)`);
+    return undefined;
+  }
+  const parsed = parseAccountsCsv(content);
+  const before = problems.count;
+  // Problems name the file and line: a CSV has no field paths of its own.
+  for (const problem of parsed.problems.slice(0, 20)) problems.add(`${path}.csv`, `${fields.csv}:${problem.line}: ${problem.message}`);
+  const fallbackPassword = fields.passwordEnv === undefined ? undefined : resolvePassword({ passwordEnv: fields.passwordEnv }, path, env, problems);
+  if (parsed.rows.length === 0 && parsed.problems.length === 0) problems.add(`${path}.csv`, `${fields.csv} has a header but no accounts`);
+  if (parsed.rows.length > MAX_ACCOUNTS_PER_RANGE) problems.add(`${path}.csv`, `${fields.csv} has ${parsed.rows.length} accounts; at most ${MAX_ACCOUNTS_PER_RANGE}`);
+  const accounts: Account[] = [];
+  let reported = 0;
+  for (const row of parsed.rows) {
+    const { user, authUser, password: secret, displayName: name } = row.fields;
+    const problem = user === undefined ? 'no user' : (checkSipUser(user) ?? (authUser === undefined ? undefined : checkSipUser(authUser)));
+    if (problem !== undefined) {
+      if (reported++ < 20) problems.add(`${path}.csv`, `${fields.csv}:${row.line}: ${problem}`);
+      continue;
+    }
+    if (seen.has(user!)) {
+      if (reported++ < 20) noteUser(user!, `${path}.csv (${fields.csv}:${row.line})`, seen, problems);
+      continue;
+    }
+    seen.set(user!, `${path}.csv (${fields.csv}:${row.line})`);
+    accounts.push(account(user!, authUser, secret ?? fallbackPassword, name));
+  }
+  return problems.count === before ? accounts : undefined;
 }
 
 function expand(pattern: string, n: number): string {

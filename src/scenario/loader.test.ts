@@ -122,7 +122,7 @@ describe('unknown fields and kinds', () => {
       'steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, codecs, extraSdp, headers, until, timeout)',
     ]);
     expect(problemsOf(withSteps('  - register', 'options: { statInterval: 1s }'))).toEqual([
-      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, stepTimeout)',
+      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, watchdog, stepTimeout)',
     ]);
     expect(problemsOf(withSteps('  - register', 'step: []'))[0]).toBe(
       'step: unknown field "step" (allowed: name, description, target, options, load, thresholds, roles, steps)',
@@ -287,7 +287,7 @@ describe('accounts', () => {
     expect(problemsOf('name: t\nroles:\n  Alice: { accounts: [] }\n  bob: {}\nsteps: [register]\n')).toEqual([
       'roles.Alice: invalid role name "Alice" (allowed: a lower-case letter, then a-z, 0-9, _ or -)',
       'roles.Alice.accounts: needs at least one account',
-      'roles.bob.accounts: required (a list of { user, password } or { range: { from, count }, user: "{n}" })',
+      'roles.bob.accounts: required (a list of { user, password }, { range: { from, count }, user: "{n}" } or { csv: users.csv })',
     ]);
   });
 
@@ -367,14 +367,14 @@ describe('references between steps', () => {
 describe('expect steps', () => {
   it('need exactly one check', () => {
     expect(problemsOf(withSteps(`${CALL}  - expect: { role: alice }\n  - expect: { state: established, media: flowing }`))).toEqual([
-      'steps[2].expect: needs one check: state, media, codec, firstAudio, dtmf, message, inviteSize',
+      'steps[2].expect: needs one check: state, media, codec, firstAudio, dtmf, message, inviteSize, sdp',
       'steps[3].expect: has 2 checks (state, media); write one expect step per check',
     ]);
   });
 
   it('reject fields that do not go with their check', () => {
     expect(problemsOf(withSteps(`${CALL}  - expect: { state: established, direction: in }`))).toEqual([
-      'steps[2].expect.direction: does not go with a state check (it goes with: media, codec)',
+      'steps[2].expect.direction: does not go with a state check (it goes with: media, codec, sdp)',
     ]);
   });
 
@@ -418,11 +418,13 @@ describe('normalisation and defaults', () => {
       statsIntervalSeconds: 1,
       iceGatheringTimeoutMs: 50,
       registerExpiresSeconds: 600,
-      agentsPerPage: 16,
-      pagesPerBrowser: 4,
       playReceivedAudio: true,
+      receivedAudioSample: 1,
+      mediaProfile: 'standard',
+      pageRecycleAfter: 400,
+      watchdog: { cpu: 0.95, eventLoopLagMs: 250, memory: 0.95, intervalSeconds: 1 },
     });
-    expect(scenario.load).toEqual({ iterations: 1, concurrency: 1 });
+    expect(scenario.load).toMatchObject({ model: 'closed', iterations: 1, concurrency: 1, phases: [], preRegister: false });
     expect(scenario.thresholds).toEqual({});
     expect(scenario.target).toBeUndefined();
     expect(scenario.file).toBe('test.yaml');
@@ -500,13 +502,30 @@ describe('normalisation and defaults', () => {
 describe('target', () => {
   it('resolves caFile from the scenario folder and checks that it exists', () => {
     const dir = mkdtempSync(join(tmpdir(), 'callwright-scenario-'));
-    writeFileSync(join(dir, 'ca.pem'), 'pem');
+    writeFileSync(join(dir, 'ca.pem'), SELF_SIGNED_PEM);
     const text = (ca: string) => `name: t\ntarget: { url: "wss://pbx.example.com:8089/ws", domain: pbx.example.com, caFile: ${ca} }\n${ROLES}\nsteps: [register]\n`;
     const scenario = parseScenario(text('ca.pem'), join(dir, 's.yaml'), { env: {} });
     expect(scenario.target).toEqual({ url: 'wss://pbx.example.com:8089/ws', domain: 'pbx.example.com', caFile: join(dir, 'ca.pem') });
     expect(() => parseScenario(text('missing.pem'), join(dir, 's.yaml'), { env: {} })).toThrow(
       `target.caFile: file not found: ${join(dir, 'missing.pem')} (relative paths start at the scenario file's folder)`,
     );
+  });
+
+  it('rejects a CA file with no certificate in it, and a CA file together with insecureTls', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callwright-scenario-'));
+    writeFileSync(join(dir, 'ca.pem'), SELF_SIGNED_PEM);
+    writeFileSync(join(dir, 'key.pem'), '-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n');
+    const text = (fields: string) => `name: t\ntarget: { url: "wss://pbx.example.com:8089/ws", domain: pbx.example.com, ${fields} }\n${ROLES}\nsteps: [register]\n`;
+    const problems = (fields: string) => {
+      try {
+        parseScenario(text(fields), join(dir, 's.yaml'), { env: {} });
+        return [];
+      } catch (error) {
+        return (error as InputError).problems;
+      }
+    };
+    expect(problems('caFile: key.pem')[0]).toMatch(/target\.caFile: no PEM certificate .* give the PEM file of the CA/);
+    expect(problems('caFile: ca.pem, insecureTls: true')[0]).toContain('target.insecureTls: conflicts with target.caFile');
   });
 
   it('accepts only ws:// and wss:// URLs, with a domain', () => {
@@ -538,6 +557,82 @@ describe('short forms', () => {
       'unhold alice',
       'hangup alice',
       'unregister alice, bob',
+    ]);
+  });
+});
+
+/** A real (self-signed, EC) certificate: target.caFile must hold at least one. */
+const SELF_SIGNED_PEM = `-----BEGIN CERTIFICATE-----
+MIIBjDCCATGgAwIBAgIUTwsISuPTvfUg7X/Jvt7TYTsyQ2wwCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAwwPcGJ4LmV4YW1wbGUuY29tMCAXDTI2MTEyMzA4NDI1N1oYDzIx
+MjYxMDMwMDg0MjU3WjAaMRgwFgYDVQQDDA9wYnguZXhhbXBsZS5jb20wWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAASvuzRB5jCQGteTm7XJd4Eb1wvMb7DBDO0KCMuH
+yQPBhYQ+LUGaNoSSFsEsDDhCKPnpXkg0PmBrl+euLwqmqUyuo1MwUTAdBgNVHQ4E
+FgQU7RFVqtzJ0rQcUwPfKZ0YLU0FlbAwHwYDVR0jBBgwFoAU7RFVqtzJ0rQcUwPf
+KZ0YLU0FlbAwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEA0Pw4
+3S3nCXXHO7ev3ry6tTgmKZMl69F77N9Lrda5nXUCIQCAGLCvQj+IymIQPE2nTCFR
+xre2TU2dyIWEDaqbqjvhtA==
+-----END CERTIFICATE-----
+`;
+
+
+describe('calls from outside callwright (answer with incoming: true)', () => {
+  it('creates the named call, which later steps act on with an explicit role', () => {
+    const steps = stepsOf(
+      '  - register: bob\n  - answer: { role: bob, incoming: true, as: fromDevice, after: 1s, timeout: 30s }\n' +
+        '  - expect: { state: established }\n  - expect: { media: flowing, role: bob }\n  - hangup: bob',
+    );
+    expect(steps[1]).toEqual({
+      kind: 'answer',
+      name: 'answer incoming call at bob after 1s on fromDevice',
+      timeoutSeconds: 30,
+      call: 'fromDevice',
+      role: 'bob',
+      incoming: true,
+      afterSeconds: 1,
+      audio: true,
+      video: false,
+    });
+    expect(steps.slice(2).map((step) => ('call' in step ? step.call : undefined))).toEqual(['fromDevice', 'fromDevice', 'fromDevice']);
+    expect(steps[4]).toMatchObject({ kind: 'hangup', role: 'bob' });
+  });
+
+  it('names the call "incoming" by default', () => {
+    expect(stepsOf('  - answer: { role: bob, incoming: true }\n  - expect: { call: incoming, state: established }')[0]).toMatchObject({
+      call: 'incoming',
+      name: 'answer incoming call at bob on incoming',
+    });
+  });
+
+  it('needs a role, takes no call, and does not go with autoAnswer', () => {
+    expect(problemsOf(withSteps('  - answer: { incoming: true, call: main }\n  - hangup'))).toEqual([
+      'steps[0].answer.call: an incoming answer creates its call; name it with as: main',
+      'steps[0].answer: an incoming answer needs role: the role whose registered account the device calls',
+      'steps[1].hangup: call incoming comes from a SIP device, outside callwright: set role to the role that acts',
+    ]);
+    const autoAnswering = withSteps('  - answer: { role: bob, incoming: true }').replace('bob:\n    accounts:', 'bob:\n    autoAnswer: true\n    accounts:');
+    expect(problemsOf(autoAnswering)).toEqual(['steps[0].answer.role: bob answers by itself (roles.bob.autoAnswer); remove this step or autoAnswer']);
+  });
+
+  it('rejects as without incoming, and a call name already in use', () => {
+    expect(problemsOf(withSteps(`${CALL}  - answer: { role: bob, as: other }\n  - answer: { role: bob, incoming: true, as: main }`))).toEqual([
+      'steps[2].answer.as: names the call an incoming answer creates; it goes with incoming: true',
+      'steps[3].answer.as: call name "main" is already used by steps[1].call; give this call its own name',
+    ]);
+  });
+});
+
+describe('sdp checks', () => {
+  it('look at the SDP received unless a direction says otherwise; one line or a list', () => {
+    const [, , received, both] = stepsOf(`${CALL}  - expect: { sdp: "m=video 0", role: alice }\n  - expect: { sdp: [b=AS:64, b=TIAS:64000], direction: both }`);
+    expect(received).toMatchObject({ name: 'expect SDP received has m=video 0 at alice', check: { kind: 'sdp', lines: ['m=video 0'], direction: 'in' } });
+    expect(both).toMatchObject({ check: { kind: 'sdp', lines: ['b=AS:64', 'b=TIAS:64000'], direction: 'both' } });
+  });
+
+  it('want the start of one SDP line', () => {
+    expect(problemsOf(withSteps(`${CALL}  - expect: { sdp: "AS:64" }\n  - expect: { sdp: [] }`))).toEqual([
+      'steps[2].expect.sdp[0]: expected the start of one SDP line, <letter>=<value>, such as b=AS:64 or m=video 0',
+      'steps[3].expect.sdp: needs at least 1 item',
     ]);
   });
 });

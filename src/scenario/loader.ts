@@ -12,7 +12,7 @@ import type { Scenario } from './types.js';
 import { readRoles, type Env } from './accounts.js';
 import { strictFields, text } from './fields.js';
 import { Problems, type Problem } from './problems.js';
-import { readLoad, readOptions, readTarget, readThresholds, scenarioName } from './settings.js';
+import { checkLoadAgainst, readLoad, readOptions, readTarget, readThresholds, scenarioName } from './settings.js';
 import { readSteps } from './steps.js';
 
 export const SCENARIO_HINT = 'fix the fields listed above; see README.md "Scenario reference"';
@@ -124,10 +124,14 @@ function readScenario(value: unknown, file: string, env: Env, problems: Problems
   const description = problems.parse(text('a description').optional(), fields.description, 'description');
   const target = readTarget(fields.target, dirname(file), problems);
   const { options, stepTimeoutSeconds } = readOptions(fields.options, problems);
+  const problemsBeforeLoad = problems.count;
   const load = readLoad(fields.load, problems);
+  const loadRead = problems.count === problemsBeforeLoad;
   const thresholds = readThresholds(fields.thresholds, problems);
-  const { roles, names } = readRoles(fields.roles, env, problems);
+  const { roles, names } = readRoles(fields.roles, env, problems, dirname(file));
   const steps = readSteps(fields.steps, { roles, roleNames: names, stepTimeoutSeconds }, problems);
+  // A load section with problems of its own would only add noise here.
+  if (loadRead) checkLoadAgainst(load, roles, steps, problems);
   if (name === undefined) return undefined;
   return {
     name,

@@ -14,6 +14,8 @@ import { describeValue, joinPath, type Problems } from './problems.js';
 export const CALL_NAME = /^[A-Za-z0-9_.-]+$/;
 export const DEFAULT_CALL_NAME = 'main';
 export const DEFAULT_TRANSFER_CALL_NAME = 'transfer';
+/** The call an incoming answer (`answer: { role, incoming: true }`) creates when it has no `as`. */
+export const DEFAULT_INCOMING_CALL_NAME = 'incoming';
 
 const ALL_CODECS = [...new Set([...KNOWN_CODECS.audio, ...KNOWN_CODECS.video])];
 
@@ -89,6 +91,9 @@ const answerFields = strictFields(
     video: flag().optional(),
     codecs: codecList.optional(),
     extraSdp: z.array(sdpLine).optional(),
+    /** A call from outside callwright (a SIP device): wait for it instead of a call step's. */
+    incoming: flag().optional(),
+    as: callRef.optional(),
     timeout,
   },
   'a role name or a mapping',
@@ -97,6 +102,12 @@ const answerFields = strictFields(
 const inviteSize = strictFields({ min: integer(1, 65_535).optional(), max: integer(1, 65_535).optional() })
   .refine((size) => size.min !== undefined || size.max !== undefined, { message: 'needs min, max or both (bytes)' })
   .refine((size) => size.min === undefined || size.max === undefined || size.min <= size.max, { message: 'min must not be above max' });
+
+// What an sdp check looks for: the start of one SDP line, e.g. b=TIAS:64000 or m=video 0.
+const sdpMatch = text('an SDP line such as b=AS:64 or m=video 0').refine((line) => /^[a-z]=\S/.test(line) && !/[\r\n\0]/.test(line), {
+  message: 'expected the start of one SDP line, <letter>=<value>, such as b=AS:64 or m=video 0',
+});
+const sdpMatches = z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(sdpMatch).min(1));
 
 /** Every field an expect step may have; which go together is checked in readExpect. */
 const expectFields = strictFields({
@@ -113,18 +124,30 @@ const expectFields = strictFields({
   dtmf: tones.optional(),
   message: textOrInteger('a message body').optional(),
   inviteSize: inviteSize.optional(),
+  sdp: sdpMatches.optional(),
 });
 
 type CheckKind = Check['kind'];
-const CHECK_KINDS = ['state', 'media', 'codec', 'firstAudio', 'dtmf', 'message', 'inviteSize'] as const satisfies readonly CheckKind[];
+const CHECK_KINDS = ['state', 'media', 'codec', 'firstAudio', 'dtmf', 'message', 'inviteSize', 'sdp'] as const satisfies readonly CheckKind[];
 /** Fields that only make sense next to some checks. */
 const COMPANIONS: Record<string, readonly CheckKind[]> = {
   status: ['state'],
-  direction: ['media', 'codec'],
+  direction: ['media', 'codec', 'sdp'],
   kind: ['media'],
   // Messages are sent outside calls here (the message step), so they are not tied to one.
   call: CHECK_KINDS.filter((kind) => kind !== 'message'),
 };
+
+/** `wait: holdTime` holds the call for the iteration's draw from load.holdTime; anything else is a duration. */
+export const HOLD_TIME_WAIT = 'holdTime';
+const waitSeconds = duration(0, 86_400);
+const waitLength = z.unknown().transform((value, context): number | typeof HOLD_TIME_WAIT => {
+  if (value === HOLD_TIME_WAIT) return HOLD_TIME_WAIT;
+  const parsed = waitSeconds.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
+  return z.NEVER;
+});
 
 const SHAPES = {
   register: rolesFields,
@@ -132,7 +155,7 @@ const SHAPES = {
   call: callFields,
   answer: answerFields,
   expect: expectFields,
-  wait: strictFields({ seconds: duration(0, 86_400) }, 'a duration or a mapping'),
+  wait: strictFields({ seconds: waitLength }, 'a duration, holdTime or a mapping'),
   dtmf: strictFields(
     {
       role: roleRef.optional(),
@@ -255,6 +278,7 @@ function createdCallName(kind: string, fields: unknown): string | undefined {
   const record = fields !== null && typeof fields === 'object' ? (fields as Record<string, unknown>) : {};
   if (kind === 'call') return typeof record.name === 'string' ? record.name : DEFAULT_CALL_NAME;
   if (kind === 'transfer') return typeof record.as === 'string' ? record.as : DEFAULT_TRANSFER_CALL_NAME;
+  if (kind === 'answer' && record.incoming === true) return typeof record.as === 'string' ? record.as : DEFAULT_INCOMING_CALL_NAME;
   return undefined;
 }
 
@@ -287,7 +311,7 @@ function readExpect(value: unknown, path: string, problems: Problems): ExpectFie
 
 /** readExpect made sure exactly one check field is present. */
 function toCheck(fields: z.output<typeof expectFields>): Check | undefined {
-  const { state, status, media, direction = 'both', kind = 'audio', codec, firstAudio, dtmf, message, inviteSize } = fields;
+  const { state, status, media, direction = 'both', kind = 'audio', codec, firstAudio, dtmf, message, inviteSize, sdp } = fields;
   if (state !== undefined) return status === undefined ? { kind: 'state', state } : { kind: 'state', state, status };
   if (media !== undefined) return { kind: 'media', flow: media, direction, media: kind };
   if (codec !== undefined) return { kind: 'codec', codec, direction };
@@ -298,5 +322,7 @@ function toCheck(fields: z.output<typeof expectFields>): Check | undefined {
     const { min, max } = inviteSize;
     return { kind: 'inviteSize', ...(max === undefined ? {} : { maxBytes: max }), ...(min === undefined ? {} : { minBytes: min }) };
   }
+  // An SDP check is about what the far end sent unless a direction says otherwise.
+  if (sdp !== undefined) return { kind: 'sdp', lines: sdp, direction: fields.direction ?? 'in' };
   return undefined;
 }

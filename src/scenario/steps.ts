@@ -6,13 +6,15 @@
 import type { Check, Party, Role, Step } from './types.js';
 import { formatSeconds, secondsToMs } from './durations.js';
 import { Problems, type Problem } from './problems.js';
-import { DEFAULT_CALL_NAME, DEFAULT_TRANSFER_CALL_NAME, readStep, type FailedStep, type StepDraft } from './stepShapes.js';
+import { DEFAULT_CALL_NAME, DEFAULT_INCOMING_CALL_NAME, DEFAULT_TRANSFER_CALL_NAME, HOLD_TIME_WAIT, readStep, type FailedStep, type StepDraft } from './stepShapes.js';
 
 export const DTMF_DEFAULTS = { mode: 'rfc4733', durationMs: 100, gapMs: 70 } as const;
 /** `wait` steps get this much on top of their own length before they count as stuck. */
 const WAIT_SLACK_SECONDS = 5;
 
 const SIP_URI = /^sips?:[^\s<>"]+$/i;
+/** The caller of an incoming answer's call: a SIP device, not a role. Not a URI any step can name. */
+const OUTSIDE_CALLER: Party = { uri: 'a SIP device' };
 
 interface CallInfo {
   createdAt: string;
@@ -119,6 +121,7 @@ class StepResolver {
         return this.resolveExpect(draft);
       case 'wait': {
         const { seconds } = draft.fields;
+        if (seconds === HOLD_TIME_WAIT) return { kind: 'wait', name: 'wait holdTime', timeoutSeconds: WAIT_SLACK_SECONDS, seconds: 0, holdTime: true };
         return { kind: 'wait', name: `wait ${formatSeconds(seconds)}`, timeoutSeconds: seconds + WAIT_SLACK_SECONDS, seconds };
       }
       case 'dtmf': {
@@ -170,6 +173,11 @@ class StepResolver {
 
   private resolveAnswer(draft: Extract<StepDraft, { kind: 'answer' }>): Step | undefined {
     const { fields } = draft;
+    if (fields.incoming === true) return this.resolveIncomingAnswer(draft);
+    if (fields.as !== undefined) {
+      this.problems.add(draft.at('as'), 'names the call an incoming answer creates; it goes with incoming: true');
+      return undefined;
+    }
     const found = this.findCall(fields.call, draft.at('call'), draft.path);
     if (!found) return undefined;
     const [call, info] = found;
@@ -216,6 +224,52 @@ class StepResolver {
       // By default answer with what was offered; audio-only answers to video calls are a case to test, so say it.
       audio: fields.audio ?? info.audio,
       video: fields.video ?? info.video,
+      ...(fields.codecs ? { codecs: fields.codecs } : {}),
+      ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
+    };
+  }
+
+  /** `answer: { role, incoming: true, as }`: a SIP device calls the role's account; the step waits for that call and names it. */
+  private resolveIncomingAnswer(draft: Extract<StepDraft, { kind: 'answer' }>): Step | undefined {
+    const { fields } = draft;
+    const call = fields.as ?? DEFAULT_INCOMING_CALL_NAME;
+    let ok = this.checkNewCall(call, fields.as === undefined ? draft.path : draft.at('as'));
+    if (fields.call !== undefined) {
+      this.problems.add(draft.at('call'), `an incoming answer creates its call; name it with as: ${fields.call}`);
+      ok = false;
+    }
+    const role = fields.role;
+    if (role === undefined) {
+      this.problems.add(draft.path, 'an incoming answer needs role: the role whose registered account the device calls');
+      ok = false;
+    } else if (!this.checkRole(role, draft.at('role'))) {
+      ok = false;
+    } else if (this.context.roles[role]?.autoAnswer) {
+      this.problems.add(draft.at('role'), `${role} answers by itself (roles.${role}.autoAnswer); remove this step or autoAnswer`);
+      ok = false;
+    }
+    // What the device offers is not known here: answer audio only unless told.
+    const audio = fields.audio ?? true;
+    const video = fields.video ?? false;
+    this.addCall(call, { createdAt: draft.path, caller: OUTSIDE_CALLER, ...(role === undefined ? {} : { callee: { role } }), audio, video, answeredAt: draft.path });
+    const afterSeconds = fields.after ?? 0;
+    if (fields.timeout !== undefined && afterSeconds >= fields.timeout) {
+      this.problems.add(draft.at('after'), `${formatSeconds(afterSeconds)} is not shorter than the step's timeout (${formatSeconds(fields.timeout)})`);
+      ok = false;
+    }
+    if (!ok || role === undefined) return undefined;
+    const verb = fields.reject === undefined ? 'answer' : `reject ${fields.reject}`;
+    return {
+      kind: 'answer',
+      name: `${verb} incoming call at ${role}${afterSeconds > 0 ? ` after ${formatSeconds(afterSeconds)}` : ''}${callSuffix(call)}`,
+      timeoutSeconds: fields.timeout ?? this.context.stepTimeoutSeconds + afterSeconds,
+      call,
+      role,
+      incoming: true,
+      afterSeconds,
+      ...(fields.reject === undefined ? {} : { rejectStatus: fields.reject }),
+      audio,
+      video,
       ...(fields.codecs ? { codecs: fields.codecs } : {}),
       ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
     };
@@ -351,6 +405,7 @@ function createdCall(draft: StepDraft | FailedStep): string | undefined {
   if (draft.kind === 'failed') return draft.createsCall;
   if (draft.kind === 'call') return draft.fields.name ?? DEFAULT_CALL_NAME;
   if (draft.kind === 'transfer') return draft.fields.as ?? DEFAULT_TRANSFER_CALL_NAME;
+  if (draft.kind === 'answer' && draft.fields.incoming === true) return draft.fields.as ?? DEFAULT_INCOMING_CALL_NAME;
   return undefined;
 }
 
@@ -387,5 +442,7 @@ function checkLabel(check: Check): string {
       return `message ${JSON.stringify(check.body.length > 20 ? `${check.body.slice(0, 17)}...` : check.body)}`;
     case 'inviteSize':
       return `INVITE size ${[check.minBytes === undefined ? '' : `>=${check.minBytes}`, check.maxBytes === undefined ? '' : `<=${check.maxBytes}`].filter(Boolean).join(' ')} bytes`;
+    case 'sdp':
+      return `SDP ${check.direction === 'in' ? 'received' : check.direction === 'out' ? 'sent' : 'sent and received'} has ${check.lines.join(', ')}`;
   }
 }

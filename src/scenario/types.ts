@@ -61,7 +61,13 @@ export type Check =
   | { kind: 'firstAudio'; withinSeconds: number }
   | { kind: 'dtmf'; tones: string }
   | { kind: 'message'; body: string }
-  | { kind: 'inviteSize'; maxBytes?: number; minBytes?: number };
+  | { kind: 'inviteSize'; maxBytes?: number; minBytes?: number }
+  /**
+   * Lines the SDP crossing this leg's WebSocket must hold: 'in' what the far end sent (its offer
+   * or answer, e.g. b=TIAS lines it added, m=video 0 for a refused video stream), 'out' what
+   * this leg sent, 'both' each. A line matches when it equals the text or starts with it and a space.
+   */
+  | { kind: 'sdp'; lines: string[]; direction: MediaDirection };
 
 interface StepBase {
   /** Human name for reports; defaults to the kind and its main argument. */
@@ -91,6 +97,12 @@ export type Step =
       kind: 'answer';
       call: string;
       role: string;
+      /**
+       * The call comes from outside callwright (a SIP device calling the role's registered
+       * account): the step waits for the role's next incoming call that no step placed and
+       * names it `call`. Otherwise `call` was placed by an earlier call or transfer step.
+       */
+      incoming?: true;
       afterSeconds: number;
       /** Reject with this SIP status instead of answering. */
       rejectStatus?: number;
@@ -101,7 +113,8 @@ export type Step =
       extraSdp?: string[];
     })
   | (StepBase & { kind: 'expect'; call: string; role?: string; check: Check })
-  | (StepBase & { kind: 'wait'; seconds: number })
+  /** `holdTime`: a `wait: holdTime` step; it lasts the iteration's draw from load.holdTime (seconds is then 0). */
+  | (StepBase & { kind: 'wait'; seconds: number; holdTime?: true })
   | (StepBase & { kind: 'dtmf'; call: string; role: string; tones: string; mode: 'rfc4733' | 'info'; durationMs: number; gapMs: number })
   | (StepBase & { kind: 'hold'; call: string; role: string })
   | (StepBase & { kind: 'unhold'; call: string; role: string })
@@ -111,19 +124,87 @@ export type Step =
 
 export type StepKind = Step['kind'];
 
+/**
+ * How calls are started, in k6/Artillery/SIPp terms. Closed model (SIPp -l,
+ * k6 constant-vus): `concurrency` iterations kept running, each starting the
+ * moment another ends. Open model (SIPp -r/-rp, Artillery phases, k6
+ * ramping-arrival-rate): iterations arrive at a rate whatever is in progress,
+ * at most `concurrency` at once; an arrival that finds them all busy is
+ * dropped and counted, never queued. The plan (src/plan) turns this into
+ * arrival times and account slots.
+ */
 export interface Load {
-  /** How many times the step script runs in all. */
-  iterations: number;
-  /** How many iterations run at once (closed model). */
+  model: 'closed' | 'open';
+  /** Most iterations started in all (SIPp -m); absent when the duration or the phases bound the run. */
+  iterations?: number;
+  /** Closed: iterations at once. Open: the cap on iterations at once (load.maxConcurrent). Also the number of account slots. */
   concurrency: number;
+  /** Open model only (empty for closed): the arrival rate over time. */
+  phases: RatePhase[];
+  /** Open model: evenly spaced arrivals (SIPp, k6) or a Poisson process (random gaps, same mean rate). */
+  arrivals: 'uniform' | 'poisson';
+  /** Closed: stop starting iterations after this. Open: the phases' total. */
+  durationSeconds?: number;
+  /** How long `wait: holdTime` steps hold the call; drawn per iteration. */
+  holdTime?: HoldTime;
+  /** A start this much after its planned time counts as late (the harness was busy). */
+  lateAfterSeconds: number;
+  /** A start this much after its planned time is dropped instead: catching up would be a burst the PBX never asked for. */
+  dropAfterSeconds: number;
+  /** After the last start, iterations still running get this long to finish, then they are stopped (k6 gracefulStop). */
+  gracefulStopSeconds: number;
+  /** Register every slot's accounts before the first call, at registerRate per second. */
+  preRegister: boolean;
+  registerRate: number;
+  /** Seeds Poisson arrivals and hold-time draws, so a plan is reproducible. */
+  seed: number;
+  /** How often a row is added to stats.csv. */
+  statsPeriodSeconds: number;
 }
+
+/** One stretch of an open model: `rate` calls/s at its start, moving linearly to `endRate` at its end. */
+export interface RatePhase {
+  durationSeconds: number;
+  rate: number;
+  endRate: number;
+}
+
+/** A call hold time: fixed, or a distribution drawn once per iteration (seeded). */
+export type HoldTime =
+  | { kind: 'fixed'; seconds: number }
+  | { kind: 'uniform'; minSeconds: number; maxSeconds: number }
+  /** Exponential (memoryless, the classic telephony call-duration model), cut at maxSeconds. */
+  | { kind: 'exponential'; meanSeconds: number; maxSeconds: number }
+  /** Normal, cut to [minSeconds, maxSeconds]. */
+  | { kind: 'normal'; meanSeconds: number; stddevSeconds: number; minSeconds: number; maxSeconds: number };
 
 export interface ScenarioOptions {
   statsIntervalSeconds: number;
   iceGatheringTimeoutMs: number;
   registerExpiresSeconds: number;
-  /** SIP user agents hosted by one page (they share one media capture). */
-  agentsPerPage: number;
-  pagesPerBrowser: number;
+  /** SIP user agents hosted by one page (they share one media capture); absent: the plan's placement decides. */
+  agentsPerPage?: number;
+  /** Absent: the plan's placement decides (within Chromium's per-browser limits). */
+  pagesPerBrowser?: number;
   playReceivedAudio: boolean;
+  /** Fraction of legs whose received audio is played (decoded), chosen per leg; the others still count packets. 1: all. */
+  receivedAudioSample: number;
+  /** Audio packet time (a=ptime) asked of the far end and used by the browser; absent: the browser's 20 ms. */
+  opusPtimeMs?: number;
+  /** 'low-cost' sets opusPtimeMs 60 and receivedAudioSample 0.1 unless they are given (docs/load.md). */
+  mediaProfile: 'standard' | 'low-cost';
+  /** New agents go to a fresh page once a page has created this many RTCPeerConnections (Chromium: 500 per page lifetime). */
+  pageRecycleAfter: number;
+  /** When the harness counts itself as saturated (src/runner/watchdog.ts). */
+  watchdog: WatchdogOptions;
+}
+
+export interface WatchdogOptions {
+  /** Busy CPU of the machine, as a fraction of its cores, at or above which the harness is saturated. */
+  cpu: number;
+  /** Node's event-loop delay (p99 over one sample) at or above which the harness is saturated. */
+  eventLoopLagMs: number;
+  /** Fraction of the machine's memory in use at or above which the harness is saturated. */
+  memory: number;
+  intervalSeconds: number;
 }

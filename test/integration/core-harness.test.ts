@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
@@ -35,7 +35,8 @@ describe('the smoke scenario through the CLI', () => {
     });
     allBrowserPids.push(...run.browserPids);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('PASS smoke');
+    expect(run.stdout).toContain('smoke: PASS');
+    for (const file of ['junit.xml', 'report.html']) expect(existsSync(join(dir, file)), file).toBe(true);
     expect(scraped).toContain('callwright_calls_started_total{scenario="smoke"} 1');
     for (const file of ['calls.csv', 'samples.csv', 'summary.json', 'metrics.prom', 'steps.csv']) expect(existsSync(join(dir, file)), file).toBe(true);
 
@@ -187,12 +188,32 @@ steps:
     expect(sent).toBe(true);
     expect(Date.now() - started).toBeLessThan(45_000);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('(interrupted)');
+    expect(run.stdout).toContain(' - interrupted');
     const summary = readJson(join(dir, 'summary.json'));
     expect(summary.interrupted).toBe(true);
     const [call] = readCsv(join(dir, 'calls.csv'));
     expect(call).toMatchObject({ name: 'main', sip_status: '200' });
     expect(run.browserPids.length).toBeGreaterThan(0);
     expect(processesInGroups(run.browserPids)).toEqual([]);
+  });
+});
+
+describe('thresholds decide the exit code', () => {
+  it('a threshold that holds exits 0; the same run with one set to fail exits 99 and says which', async () => {
+    const pass = await runCli(['run', 'scenarios/codec-opus-only.yaml', '--out', join(out, 'thresholds-pass'), '--threshold', 'call_success:rate>=0.99', '--threshold', 'setup_time:p(95)<10s']);
+    expect(pass.code, pass.stderr).toBe(0);
+    const fail = await runCli(['run', 'scenarios/codec-opus-only.yaml', '--out', join(out, 'thresholds-fail'), '--threshold', 'setup_time:p(95)<1ms']);
+    expect(fail.code, fail.stderr).toBe(99);
+    expect(fail.stdout).toContain('setup_time');
+    expect(readJson(join(out, 'thresholds-fail', 'summary.json')).exitCode).toBe(99);
+    const junit = readFileSync(join(out, 'thresholds-fail', 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase[^>]*setup_time[^>]*>\s*<failure/);
+  });
+
+  it('a bad threshold is bad input: exit 2, nothing started', async () => {
+    const run = await runCli(['run', 'scenarios/smoke.yaml', '--out', join(out, 'thresholds-bad'), '--threshold', 'setup_tme:p(95)<2s']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('setup_tme');
+    expect(existsSync(join(out, 'thresholds-bad', 'calls.csv'))).toBe(false);
   });
 });

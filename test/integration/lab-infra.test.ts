@@ -46,7 +46,7 @@ describe.skipIf(missing.length > 0)(`lab infrastructure: real Kamailio, rtpengin
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'callwright-lab-'));
       const started = Date.now();
-      state = await labUp({ dir, ports: portsMtuOn });
+      state = await labUp({ dir, ports: portsMtuOn, mtuFallback: true });
       upMs = Date.now() - started;
     }, 60_000);
     afterAll(async () => {

@@ -1,27 +1,38 @@
 import type { Argv } from 'yargs';
-import { ExitCode } from '../../errors.js';
-import type { LabDeviceName, LabState, LabStatus } from '../../lab/index.js';
+import { ExitCode, InputError } from '../../errors.js';
+import type { LabDeviceName, LabPorts, LabState, LabStatus } from '../../lab/index.js';
+import { createLogger, type LogLevel } from '../../log.js';
 import type { CallwrightCommand } from '../command.js';
 
 export interface LabArgs {
-  action: 'up' | 'down' | 'status';
+  action: 'up' | 'down' | 'status' | 'mtu-sweep';
   dir: string;
   'mtu-fallback': boolean;
   devices: (LabDeviceName | 'none')[];
+  'port-base'?: number;
+  out: string;
+  'path-mtu': number;
+  'lossy-path': boolean;
+  chromium?: string;
+  'log-level': LogLevel;
 }
 
-/** One command with an action, so bin.ts registers it like any other: `callwright lab up|down|status`. */
+/** One command with an action, so bin.ts registers it like any other: `callwright lab up|down|status|mtu-sweep`. */
 export const labCommand: CallwrightCommand<LabArgs> = {
   command: 'lab <action>',
   describe: 'Start, stop or show the real interop lab (Kamailio, rtpengine, a SIPp echo device, baresip) on 127.0.0.1',
   builder: (yargs: Argv) =>
     yargs
-      .positional('action', { choices: ['up', 'down', 'status'] as const, demandOption: true, describe: 'up: start and wait until ready; down: stop what up started; status: show it' })
+      .positional('action', {
+        choices: ['up', 'down', 'status', 'mtu-sweep'] as const,
+        demandOption: true,
+        describe: 'up: start and wait until ready; down: stop what up started; status: show it; mtu-sweep: INVITE sizes vs. path MTU, with Kamailio\'s TCP fallback off and on (its own labs)',
+      })
       .option('dir', { type: 'string', default: '.lab', describe: 'working dir for configs, pid files, logs and lab.json' })
       .option('mtu-fallback', {
         type: 'boolean',
-        default: true,
-        describe: 'Kamailio sends requests over 1300 bytes by TCP instead of UDP (udp_mtu); --no-mtu-fallback to send them over UDP',
+        default: false,
+        describe: 'Kamailio sends requests over 1300 bytes by TCP instead of UDP (udp_mtu=1300, udp_mtu_try_proto=TCP); the UDP-only echo device then takes no browser call (477)',
       })
       .option('devices', {
         type: 'array',
@@ -30,17 +41,30 @@ export const labCommand: CallwrightCommand<LabArgs> = {
         default: ['sipp-echo', 'baresip'],
         describe: 'SIP devices to start beside Kamailio and rtpengine',
       })
+      .option('port-base', { type: 'number', describe: 'every lab port from this one: SIP base, ws +1, wss +2, ng +3, echo +4, baresip +5, RTP +100.. (default: 5060, 8080...; mtu-sweep: 5260, 8280...)' })
+      .option('out', { type: 'string', default: 'reports/mtu-sweep', describe: 'mtu-sweep: folder for mtu-sweep.csv, mtu-sweep.md, its labs and its runs' })
+      .option('path-mtu', { type: 'number', default: 1500, describe: 'mtu-sweep: MTU of the path to the device' })
+      .option('lossy-path', {
+        type: 'boolean',
+        default: true,
+        describe: 'mtu-sweep: put the device in a network namespace that drops IP fragments (needs root, ip, nft); --no-lossy-path: loopback',
+      })
+      .option('chromium', { type: 'string', describe: 'mtu-sweep: Chromium/Chrome binary for the browser calls' })
+      .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: 'info' as LogLevel })
       .example('$0 lab up', 'start the lab in ./.lab with the default ports')
-      .example('$0 lab up --no-mtu-fallback --devices sipp-echo', 'large INVITEs go to the echo device over UDP')
-      .example('$0 lab down', 'stop it') as unknown as Argv<LabArgs>,
+      .example('$0 lab up --mtu-fallback --devices baresip', 'large INVITEs go to the devices over TCP (RFC 3261 18.1.1)')
+      .example('$0 lab up --port-base 15060 --dir .lab2', 'a second lab beside the first')
+      .example('$0 lab down', 'stop it')
+      .example('$0 lab mtu-sweep --out reports/mtu', 'the MTU sweep report: reports/mtu/mtu-sweep.md and .csv') as unknown as Argv<LabArgs>,
   run: async (args) => {
     // Loaded lazily: other commands and --help need none of the lab machinery.
     const lab = await import('../../lab/index.js');
     const print = (line = '') => process.stdout.write(`${line}\n`);
+    const ports = args['port-base'] === undefined ? undefined : portsFrom(args['port-base'], lab.labPortsFrom);
     switch (args.action) {
       case 'up': {
         const devices = args.devices.filter((d): d is LabDeviceName => d !== 'none');
-        const state = await lab.labUp({ dir: args.dir, mtuFallback: args['mtu-fallback'], devices });
+        const state = await lab.labUp({ dir: args.dir, mtuFallback: args['mtu-fallback'], devices, ...(ports ? { ports } : {}) });
         print(`lab up in ${state.dir}`);
         printState(state, print);
         print(`stop it with: callwright lab down --dir ${args.dir}`);
@@ -63,9 +87,54 @@ export const labCommand: CallwrightCommand<LabArgs> = {
         // A lab with a dead component is broken infrastructure for whoever uses it.
         return down.length === 0 ? ExitCode.pass : ExitCode.infrastructure;
       }
+      case 'mtu-sweep': {
+        if (!Number.isInteger(args['path-mtu']) || args['path-mtu'] < 576 || args['path-mtu'] > 9000) {
+          throw new InputError(`--path-mtu: expected a whole number from 576 to 9000, got ${args['path-mtu']}`);
+        }
+        // Loaded only here: the sweep runs browsers.
+        const { runMtuSweep } = await import('../../lab/mtuSweep.js');
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const result = await runMtuSweep({
+            outDir: args.out,
+            logger: createLogger(args['log-level']),
+            pathMtu: args['path-mtu'],
+            lossyPath: args['lossy-path'] ? 'auto' : 'off',
+            ...(ports ? { ports } : {}),
+            ...(args.chromium ? { chromium: args.chromium } : {}),
+            signal: stop.signal,
+          });
+          print(`MTU sweep: ${result.path.kind === 'lossy' ? `lossy path, MTU ${result.path.mtu}` : `loopback (${result.path.reason})`}`);
+          for (const finding of result.findings) print(`  ${finding}`);
+          print(`report: ${result.markdownFile}`);
+          print(`        ${result.csvFile}`);
+          return ExitCode.pass;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }
     }
   },
 };
+
+function portsFrom(base: number, derive: (base: number) => LabPorts): LabPorts {
+  if (!Number.isInteger(base) || base < 1024 || base + 299 > 65535) {
+    throw new InputError(`--port-base: expected a whole number from 1024 to 65236 (the lab uses base..base+299), got ${base}`);
+  }
+  return derive(base);
+}
+
+function decodeUser(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
 
 function printState(state: LabState | LabStatus, print: (line?: string) => void): void {
   const running = 'running' in state ? state.running : undefined;
@@ -76,6 +145,7 @@ function printState(state: LabState | LabStatus, print: (line?: string) => void)
   const last = state.users[state.users.length - 1]?.user;
   // The passwords follow the lab's fixed default pattern unless overridden; lab.json holds them, we don't print them.
   print(`  users:      ${first}..${last} (${state.users.length}) at ${state.domain}; passwords in ${state.dir}/lab.json (default 'secret<user>')`);
+  if (state.extraUsers?.length) print(`  escaped:    ${state.extraUsers.map((u) => `${u.user} ("${decodeUser(u.user)}")`).join(', ')}: logins RFC 3261 wants percent-escaped`);
   for (const device of state.devices) {
     print(`  device:     ${device.uri} -> ${device.name} on ${device.transport} ${device.address} (trace: ${device.trace})`);
   }

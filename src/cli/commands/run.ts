@@ -2,9 +2,12 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { loadScenario } from '../../scenario/index.js';
+import { readSecretsFile } from '../../scenario/secrets.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { CallwrightCommand } from '../command.js';
-import { printRunSummary } from '../summaryText.js';
+import { formatSummaryTable, summaryObject, summaryStyleFor } from '../../report/summaryTable.js';
+import { ProgressReporter } from '../../report/progressReporter.js';
+import { mergeThresholdSpecs, parseThresholds, thresholdsFromOptions } from '../../verdict/index.js';
 import { installStopHandlers } from '../stopSignals.js';
 
 export interface RunArgs {
@@ -20,6 +23,13 @@ export interface RunArgs {
   iterations?: number;
   concurrency?: number;
   'log-level': LogLevel;
+  threshold?: string[];
+  json: boolean;
+  quiet: boolean;
+  secrets?: string;
+  'insecure-tls': boolean;
+  'media-dir'?: string;
+  'dry-run': boolean;
 }
 
 export const runCommand: CallwrightCommand<RunArgs> = {
@@ -36,12 +46,27 @@ export const runCommand: CallwrightCommand<RunArgs> = {
       .option('metrics-port', { type: 'number', default: 0, describe: 'port of the live Prometheus /metrics endpoint (0: any free port)' })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the /metrics endpoint binds' })
       .option('pushgateway', { type: 'string', describe: 'Pushgateway URL to push the final metrics to' })
+      .option('threshold', { type: 'string', array: true, describe: 'add a threshold, k6 style: metric:expression, e.g. call_success:rate>=0.99 or setup_time:p(95)<2s (repeatable)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the end-of-run summary as JSON on stdout (no progress)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress line; only the verdict line at the end' })
       .option('iterations', { type: 'number', describe: 'override load.iterations' })
       .option('concurrency', { type: 'number', describe: 'override load.concurrency' })
-      .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: 'info' as LogLevel }) as unknown as Argv<RunArgs>,
+      .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: 'info' as LogLevel })
+      .option('secrets', { type: 'string', describe: 'file of NAME=value lines that passwordEnv names are looked up in first (keep it chmod 600)' })
+      .option('insecure-tls', { type: 'boolean', default: false, describe: 'accept any TLS certificate from a wss:// target (insecure; prefer target.caFile)' })
+      .option('media-dir', { type: 'string', describe: 'folder with audio.wav (16-bit PCM) and video.y4m (4:2:0) for the fake microphone and camera' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the load plan (arrivals, slots and pairing, placement) and exit without starting anything' }) as unknown as Argv<RunArgs>,
   run: async (args) => {
     const logger = createLogger(args['log-level']);
-    const scenario = applyOverrides(await loadScenario(args.scenario), args);
+    const secrets = args.secrets === undefined ? undefined : readSecretsFile(args.secrets, (message) => logger.warn(message));
+    const scenario = applyOverrides(await loadScenario(args.scenario, secrets ? { env: { ...process.env, ...secrets } } : {}), args);
+    // Bad thresholds are bad input: refused before anything starts.
+    const thresholds = parseThresholds(mergeThresholdSpecs(scenario.thresholds, thresholdsFromOptions(args.threshold ?? [])), scenario.file);
+    if (args['dry-run']) {
+      const { describePlan, planLoad } = await import('../../plan/loadPlan.js');
+      for (const line of describePlan(scenario, planLoad(scenario))) process.stdout.write(line + '\n');
+      return 0;
+    }
     // Loaded lazily: `validate` and `--help` need no browser machinery.
     const { runScenario } = await import('../../runner/run.js');
     const stop = installStopHandlers(logger);
@@ -55,6 +80,9 @@ export const runCommand: CallwrightCommand<RunArgs> = {
         metricsPort: args['metrics-port'],
         metricsHost: args['metrics-host'],
         pushgatewayUrl: args.pushgateway,
+        thresholds,
+        reporters: args.json || args.quiet ? [] : [new ProgressReporter()],
+        mediaDir: args['media-dir'],
         signal: stop.signal,
         onReady: (ready) => {
           stop.onForcedStop(() => ready.browserPids());
@@ -62,8 +90,11 @@ export const runCommand: CallwrightCommand<RunArgs> = {
           logger.debug(`SIP server: ${ready.sipUrl}`);
         },
       });
-      printRunSummary(outcome, (line) => process.stdout.write(line + '\n'));
-      return outcome.summary.exitCode;
+      const { summary, calls, steps } = outcome;
+      if (args.json) process.stdout.write(JSON.stringify(summaryObject(summary, calls, steps, outcome.thresholds), null, 2) + '\n');
+      else if (args.quiet) process.stdout.write(verdictLine(summary.exitCode, summary.info.scenario, summary.info.outDir) + '\n');
+      else process.stdout.write(formatSummaryTable(summary, calls, steps, outcome.thresholds, summaryStyleFor(process.stdout)));
+      return summary.exitCode;
     } finally {
       stop.dispose();
     }
@@ -78,9 +109,22 @@ function applyOverrides(scenario: Scenario, args: RunArgs): Scenario {
     const value = args[name];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) problems.push(`--${name}: must be a whole number of at least 1, got ${value}`);
   }
+  const url = args.target ?? scenario.target?.url;
+  if (args['insecure-tls'] && !url?.startsWith('wss://')) problems.push('--insecure-tls: only applies to a wss:// target (--target or target.url)');
+  if (args['insecure-tls'] && scenario.target?.caFile) problems.push('--insecure-tls: conflicts with target.caFile in the scenario: trust the server through its CA file, or accept any certificate, not both');
   if (problems.length) throw new InputError(problems.length === 1 ? problems[0]! : `${problems.length} problems with the options`, 'see `callwright run --help`', problems);
-  const target = args.target ? { ...scenario.target, url: args.target, domain: args.domain ?? scenario.target!.domain } : scenario.target;
+  let target = args.target ? { ...scenario.target, url: args.target, domain: args.domain ?? scenario.target!.domain } : scenario.target;
+  if (target && args['insecure-tls']) target = { ...target, insecureTls: true };
   const iterations = args.iterations ?? scenario.load.iterations;
-  const concurrency = Math.min(args.concurrency ?? scenario.load.concurrency, iterations);
-  return { ...scenario, target, load: { ...scenario.load, iterations, concurrency } };
+  const concurrency = Math.min(args.concurrency ?? scenario.load.concurrency, scenario.load.model === 'closed' ? (iterations ?? Infinity) : Infinity);
+  // More slots than accounts would put two calls on one account at once.
+  const accounts = Math.min(...Object.values(scenario.roles).map((role) => role.accounts.length));
+  if (concurrency > accounts) {
+    throw new InputError(`--concurrency ${concurrency}: the scenario's roles have accounts for ${accounts} calls at once`, 'add accounts to every role, or lower --concurrency');
+  }
+  return { ...scenario, target, load: { ...scenario.load, ...(iterations === undefined ? {} : { iterations }), concurrency } };
+}
+
+function verdictLine(exitCode: number, scenario: string, outDir: string): string {
+  return `${exitCode === 0 ? 'PASS' : 'FAIL'} ${scenario} (exit ${exitCode}); reports: ${outDir}`;
 }

@@ -1,0 +1,145 @@
+/**
+ * The load side of a run, kept out of run.ts: the plan, the scheduler, paced
+ * registration, page recycling, the watchdog and stats.csv. run.ts creates
+ * one and calls it at the few points where load matters.
+ */
+import type { Logger } from '../log.js';
+import { holdSecondsFor } from '../plan/holdTime.js';
+import { planLoad, targetRate, type LoadPlan } from '../plan/loadPlan.js';
+import type { CallResult, HarnessSummary, LoadSummary, Reporter, RunEvent } from '../results.js';
+import type { Scenario } from '../scenario/types.js';
+import type { AgentDirectory } from './agentDirectory.js';
+import { PageRecycler, type RetiringPool } from './pageRecycler.js';
+import { PeriodicStatsReporter } from './periodicStats.js';
+import type { RunState } from './runState.js';
+import { runSchedule, type IterationStart, type ScheduleOutcome, type SchedulePlan } from './scheduler.js';
+import { preRegister } from './warmup.js';
+import { HarnessWatchdog } from './watchdog.js';
+
+/** Registrations up front may take this long in all before calls start anyway. */
+const WARM_UP_TIMEOUT_MS = 30_000;
+
+export class LoadSession {
+  readonly plan: LoadPlan;
+  readonly stats: PeriodicStatsReporter;
+  private watchdog: HarnessWatchdog | undefined;
+  private recycler: PageRecycler | undefined;
+  private outcome: ScheduleOutcome | undefined;
+
+  constructor(
+    private readonly scenario: Scenario,
+    outDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.plan = planLoad(scenario);
+    for (const warning of this.plan.warnings) logger.warn(warning);
+    this.stats = new PeriodicStatsReporter({
+      outDir,
+      periodSeconds: scenario.load.statsPeriodSeconds,
+      targetRate: (seconds) => targetRate(scenario.load, seconds),
+    });
+  }
+
+  /** Reporters the run adds to its own. */
+  get reporters(): Reporter[] {
+    return [this.stats];
+  }
+
+  /** Starts sampling the harness (Node, the browsers under these PIDs, the machine). */
+  startWatchdog(browserPids: () => readonly number[], emit: (event: RunEvent) => void): void {
+    this.watchdog = new HarnessWatchdog(this.scenario.options.watchdog, browserPids, {
+      onSample: (sample, saturated, reasons) => emit({ type: 'harness', atMs: sample.atMs, scenario: this.scenario.name, sample, saturated, reasons }),
+    });
+    this.watchdog.start();
+  }
+
+  pageRecycler(pool: RetiringPool): PageRecycler {
+    this.recycler = new PageRecycler(pool, this.scenario.options.pageRecycleAfter, (message) => this.logger.debug(message));
+    return this.recycler;
+  }
+
+  /** Registers every slot's accounts up front when the plan says so. */
+  async warmUp(agents: AgentDirectory, state: RunState, signal: AbortSignal): Promise<void> {
+    const { plan } = this;
+    if (!plan.preRegister || plan.registerRoles.length === 0) return;
+    const result = await preRegister({ roles: plan.registerRoles, slots: plan.slots, rate: this.scenario.load.registerRate, agents, state, signal, timeoutMs: WARM_UP_TIMEOUT_MS });
+    const line = `registered ${result.registered}/${result.agents} user agents up front in ${result.seconds.toFixed(1)} s`;
+    if (result.failed > 0) this.logger.warn(`${line}; ${result.failed} failed (their register steps try again)`);
+    else this.logger.info(line);
+  }
+
+  /** Runs the iterations as the load model says; late and dropped starts go out as events. */
+  async schedule(signal: AbortSignal, emit: (event: RunEvent) => void, runOne: (start: IterationStart) => Promise<void>): Promise<ScheduleOutcome> {
+    const load = this.scenario.load;
+    const plan: SchedulePlan =
+      load.model === 'closed'
+        ? { model: 'closed', concurrency: load.concurrency, iterations: load.iterations, durationSeconds: load.durationSeconds, gracefulStopSeconds: load.gracefulStopSeconds }
+        : {
+            model: 'open',
+            arrivalsSeconds: this.plan.arrivalsSeconds ?? [],
+            maxConcurrent: load.concurrency,
+            gracefulStopSeconds: load.gracefulStopSeconds,
+            lateAfterSeconds: load.lateAfterSeconds,
+            dropAfterSeconds: load.dropAfterSeconds,
+          };
+    this.watchdog?.arm();
+    this.stats.startClock();
+    const scenario = this.scenario.name;
+    this.outcome = await runSchedule(plan, {
+      signal,
+      hooks: {
+        onStarted: (start) => emit({ type: 'iterationStarted', atMs: Date.now(), scenario, iteration: start.iteration, plannedAtMs: start.plannedAtMs, delaySeconds: start.delaySeconds, late: start.late }),
+        onDropped: (drop) => emit({ type: 'iterationDropped', atMs: Date.now(), scenario, plannedAtMs: drop.plannedAtMs, reason: drop.reason }),
+      },
+    }, runOne);
+    if (this.outcome.late > 0 || this.outcome.dropped > 0) {
+      const dropped = Object.entries(this.outcome.droppedByReason).filter(([, n]) => n > 0).map(([reason, n]) => `${n} ${reason}`).join(', ');
+      this.logger.warn(`starts: ${this.outcome.late} late, ${this.outcome.dropped} dropped${dropped ? ` (${dropped})` : ''}`);
+    }
+    if (this.outcome.gracefulStopExpired) this.logger.warn(`iterations still running ${load.gracefulStopSeconds} s after the last start were stopped (load.gracefulStop)`);
+    return this.outcome;
+  }
+
+  /** The hold time of an iteration's `wait: holdTime` steps. */
+  holdSeconds(iteration: number): number | undefined {
+    const { holdTime, seed } = this.scenario.load;
+    return holdTime === undefined ? undefined : holdSecondsFor(holdTime, seed, iteration);
+  }
+
+  /** Flags a call that overlapped a time the harness was saturated. */
+  markSaturation(call: CallResult): CallResult {
+    const endMs = call.startedAtMs + ((call.setupSeconds ?? 0) + (call.durationSeconds ?? 0)) * 1000;
+    if (this.watchdog?.saturatedBetween(call.startedAtMs, Math.max(endMs, Date.now()))) call.harnessSaturated = true;
+    return call;
+  }
+
+  /** Stops sampling and the stats timer; the last stats row is written at the reporters' end. */
+  stop(): void {
+    this.watchdog?.stop();
+  }
+
+  loadSummary(): LoadSummary | undefined {
+    const outcome = this.outcome;
+    if (!outcome) return undefined;
+    return {
+      model: this.plan.model,
+      slots: this.plan.slots,
+      late: outcome.late,
+      droppedByReason: outcome.droppedByReason,
+      startDelaySeconds: outcome.startDelaySeconds,
+      peakConcurrent: outcome.peakConcurrent,
+    };
+  }
+
+  harnessSummary(calls: readonly CallResult[]): HarnessSummary | undefined {
+    const failedDuring = calls.filter((call) => call.result === 'failed' && call.harnessSaturated).length;
+    const summary = this.watchdog?.summary(failedDuring);
+    if (summary?.saturated) {
+      const reasons = [...new Set(summary.windows.flatMap((w) => w.reasons))].join(', ');
+      this.logger.warn(
+        `HARNESS SATURATED for ${summary.saturatedSeconds.toFixed(0)} s (${reasons}; peak machine CPU ${summary.peak?.machineBusyCores.toFixed(2)} of ${summary.cores} cores, event-loop lag p99 ${summary.peak?.eventLoopLagP99Ms.toFixed(0)} ms): ${failedDuring} failed call(s) overlap it; results then measure this machine, not the server`,
+      );
+    }
+    return summary;
+  }
+}

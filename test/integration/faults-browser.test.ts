@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/runner/run.js';
+import { parseScenario } from '../../src/scenario/index.js';
+import { ALICE_AND_BOB, captureEvents, captureLogger, stepPassed } from './faultsSupport.js';
+import { processesInGroups, readCsv, readJson, tempDir } from './support.js';
+
+// Faults of Chromium itself, injected from outside as they happen in the field:
+// a process SIGKILLed (the OOM killer, a user), and a page whose JavaScript never
+// returns. The run must mark what was lost, get capacity back and carry on.
+const out = tempDir('callwright-faults-browser-');
+const allBrowserPids: number[] = [];
+afterAll(() => expect(processesInGroups(allBrowserPids)).toEqual([]));
+
+const scenarioText = (name: string, iterations: number) => `
+name: ${name}
+load: { iterations: ${iterations}, concurrency: 1 }
+${ALICE_AND_BOB}
+steps:
+  - register: [alice, bob]
+  - call: { from: alice, to: bob }
+  - answer: bob
+  - expect: { state: established }
+  - wait: 1s
+  - hangup: alice
+`;
+
+/** Chromium renderer processes (one per page, and maybe a spare) of a browser's process group. */
+function renderersOf(browserPid: number): number[] {
+  return processesInGroups([browserPid]).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('a Chromium process killed mid-call', () => {
+  it('marks its legs browser_crashed, relaunches a browser (or a page) and carries on; reports stay consistent', async () => {
+    const iterations = 6;
+    const scenario = parseScenario(scenarioText('chromium-killed', iterations), join(out, 'chromium-killed.yaml'));
+    const log = captureLogger();
+    const kills: string[] = [];
+    const { reporter, events } = captureEvents((event) => {
+      if (stepPassed(event, 2, 'expect established')) {
+        // The browser process itself: every page of it goes.
+        const [pid] = log.browserPids();
+        process.kill(pid!, 'SIGKILL');
+        kills.push(`browser ${pid}`);
+      } else if (stepPassed(event, 4, 'expect established')) {
+        // Only the renderers: the browser lives on, the page crashes.
+        const pid = log.browserPids().at(-1)!;
+        const renderers = renderersOf(pid);
+        for (const renderer of renderers) process.kill(renderer, 'SIGKILL');
+        kills.push(`renderers ${renderers.join(',')}`);
+      }
+    });
+    const dir = join(out, 'chromium-killed');
+    const outcome = await runScenario({ scenario, outDir: dir, logger: log.logger, reporters: [reporter] });
+    allBrowserPids.push(...log.browserPids());
+    expect(kills, log.lines.join('\n')).toHaveLength(2);
+    expect(kills[1]).toMatch(/^renderers \d+/);
+
+    const rows = readCsv(join(dir, 'calls.csv'));
+    expect(rows.map((row) => row.call_id).sort()).toEqual(Array.from({ length: iterations }, (_, i) => `${i + 1}.main`));
+    const byId = new Map(rows.map((row) => [row.call_id!, row]));
+    expect(byId.get('2.main')).toMatchObject({ result: 'failed', failure_reason: 'browser_crashed' });
+    expect(byId.get('2.main')!.failure_detail).toMatch(/browser process \d+ exited/);
+    expect(byId.get('4.main')).toMatchObject({ result: 'failed', failure_reason: 'browser_crashed' });
+    expect(byId.get('4.main')!.failure_detail).toMatch(/page crashed/);
+    for (const id of ['1.main', '3.main', '5.main', '6.main']) expect(byId.get(id), `${id}\n${log.lines.join('\n')}`).toMatchObject({ result: 'success' });
+
+    // Capacity came back: a second browser after the SIGKILL; agents recreated and registered again.
+    expect(log.browserPids()).toHaveLength(2);
+    const registrations = events.filter((e) => e.type === 'registration' && e.ok);
+    expect(registrations.length).toBe(6); // alice and bob: at the start, after the browser, after the renderer
+
+    // Reports agree with each other and with what happened.
+    const summary = readJson(join(dir, 'summary.json'));
+    expect(summary.calls).toMatchObject({ total: iterations, succeeded: 4, failed: 2, byReason: { browser_crashed: 2 } });
+    expect(outcome.summary.calls.byReason).toEqual({ browser_crashed: 2 });
+    expect(outcome.summary.exitCode).toBe(1);
+    expect(processesInGroups(log.browserPids())).toEqual([]);
+  });
+});
+
+describe('a page that hangs', () => {
+  it('is detected by the dispatch timeout, closed and replaced; its call is reported, the run goes on', async () => {
+    const iterations = 4;
+    const scenario = parseScenario(scenarioText('page-hangs', iterations), join(out, 'page-hangs.yaml'));
+    const log = captureLogger();
+    let hangInjected: Promise<() => Promise<boolean>> | undefined;
+    const { reporter, events } = captureEvents((event) => {
+      if (!hangInjected && stepPassed(event, 2, 'expect established')) hangInjected = hangAgentPage(log.browserPids()[0]!);
+    });
+    const dir = join(out, 'page-hangs');
+    const dispatchTimeoutMs = 3_000;
+    const started = Date.now();
+    const outcome = await runScenario({ scenario, outDir: dir, logger: log.logger, reporters: [reporter], dispatchTimeoutMs });
+    allBrowserPids.push(...log.browserPids());
+    expect(hangInjected).toBeDefined();
+    const hungPageStillOpen = await hangInjected!;
+
+    const rows = readCsv(join(dir, 'calls.csv'));
+    expect(rows.map((row) => row.call_id).sort()).toEqual(['1.main', '2.main', '3.main', '4.main']);
+    const hung = rows.find((row) => row.call_id === '2.main')!;
+    expect(hung).toMatchObject({ result: 'failed', failure_reason: 'browser_crashed' });
+    expect(hung.failure_detail).toMatch(/page p1 hung: no answer to a \w+ command within 3000 ms/);
+    for (const id of ['1.main', '3.main', '4.main']) expect(rows.find((row) => row.call_id === id), `${id}\n${log.lines.join('\n')}`).toMatchObject({ result: 'success' });
+    // Reported as it happened, and the step that ran into it says why.
+    expect(events.some((e) => e.type === 'log' && e.level === 'warn' && /page p1: page p1 hung/.test(e.message))).toBe(true);
+    expect(outcome.steps.find((s) => s.iteration === 2 && !s.ok)?.detail).toMatch(/hung/);
+    // Recycled: the hung page is gone from the browser; the same browser carried on with a new page.
+    expect(await hungPageStillOpen()).toBe(false);
+    expect(log.browserPids()).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(processesInGroups(log.browserPids())).toEqual([]);
+  });
+});
+
+/**
+ * Hangs the agent page from outside, as a runaway script would: a second
+ * DevTools client (found through the browser's DevToolsActivePort file)
+ * evaluates `while (true) {}` in it. Returns a check that the page is still open.
+ */
+async function hangAgentPage(browserPid: number): Promise<() => Promise<boolean>> {
+  const cmdline = readFileSync(`/proc/${browserPid}/cmdline`, 'utf8').split('\0');
+  const profile = cmdline.find((arg) => arg.startsWith('--user-data-dir='))!.slice('--user-data-dir='.length);
+  const [port, path] = readFileSync(join(profile, 'DevToolsActivePort'), 'utf8').trim().split('\n');
+  const browser = await puppeteer.connect({ browserWSEndpoint: `ws://127.0.0.1:${port}${path}`, protocolTimeout: 120_000 });
+  const [page] = (await browser.pages()).filter((p) => p.url().startsWith('http://127.0.0.1:'));
+  const targetId = (page!.target() as unknown as { _targetId: string })._targetId;
+  void page!.evaluate('while (true) {}').catch(() => undefined);
+  return async () => {
+    const open = browser.connected && browser.targets().some((t) => (t as unknown as { _targetId: string })._targetId === targetId);
+    await browser.disconnect().catch(() => undefined);
+    return open;
+  };
+}

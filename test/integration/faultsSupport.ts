@@ -1,0 +1,67 @@
+/** Helpers for the fault and security tests: servers on fixed ports, captured logs and events. */
+import { createServer } from 'node:net';
+import { createLogger, type Logger } from '../../src/log.js';
+import type { Reporter, RunEvent } from '../../src/results.js';
+import { startEmbeddedServer, type EmbeddedServerOptions, type EmbeddedSipServer } from '../../src/server/index.js';
+
+/** A TCP port nobody listens on right now (the kernel's pick, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The embedded server as a scenario's `target`: started, stopped and restarted by the test itself. */
+export async function startTarget(port: number, options: Omit<EmbeddedServerOptions, 'port'> = {}): Promise<EmbeddedSipServer> {
+  // A port just released may linger a moment; retry briefly.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startEmbeddedServer({ ...options, port });
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A debug logger that keeps every line, and the Chromium PIDs the pool logged. */
+export function captureLogger(): { logger: Logger; lines: string[]; browserPids: () => number[] } {
+  const lines: string[] = [];
+  return {
+    logger: createLogger('debug', (line) => void lines.push(line)),
+    lines,
+    browserPids: () => lines.flatMap((line) => /chromium started, pid (\d+)/.exec(line)?.slice(1).map(Number) ?? []),
+  };
+}
+
+/** Every run event, with a hook to act on one as it happens. */
+export function captureEvents(onEvent?: (event: RunEvent) => void): { reporter: Reporter; events: RunEvent[] } {
+  const events: RunEvent[] = [];
+  return {
+    events,
+    reporter: {
+      name: 'test-capture',
+      onEvent: (event) => {
+        events.push(event);
+        onEvent?.(event);
+      },
+    },
+  };
+}
+
+/** A step of an iteration passed (the run's own stepEnd event). */
+export function stepPassed(event: RunEvent, iteration: number, name: string): boolean {
+  return event.type === 'stepEnd' && event.step.iteration === iteration && event.step.name === name && event.step.ok;
+}
+
+/** Two roles with one account each, calling one another: the body of most fault scenarios. */
+export const ALICE_AND_BOB = `roles:
+  alice: { accounts: [{ user: alice }] }
+  bob: { accounts: [{ user: bob }] }`;
