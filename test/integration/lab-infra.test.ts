@@ -101,7 +101,8 @@ describe.skipIf(missing.length > 0)(`lab infrastructure: real Kamailio, rtpengin
         expect(call.final.body).toContain('UDP/TLS/RTP/SAVPF');
         expect(call.final.body).toMatch(/a=fingerprint:sha-256 /);
         expect(call.final.body).toMatch(/a=ice-ufrag:/);
-        expect(call.final.body).toMatch(/a=setup:passive/);
+        // rtpengine picks active or passive against an actpass offer, depending on its version.
+        expect(call.final.body).toMatch(/a=setup:(active|passive)/);
         expect(call.final.body).toMatch(/a=rtcp-mux/);
         await client.ackAndBye(call);
         // ...and the device got a plain RTP/AVP offer without ICE or DTLS.
