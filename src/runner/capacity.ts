@@ -66,7 +66,8 @@ export interface StepRun {
 
 /** The scenario at one level: a closed model of `level` calls at once, or an open one of `level` calls/s, for stepSeconds. */
 export function scenarioAtLevel(scenario: Scenario, mode: CapacityMode, level: number, stepSeconds: number): Scenario {
-  const { iterations: _ignored, ...load } = scenario.load;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- iterations is dropped: a step runs for a duration
+  const { iterations, ...load } = scenario.load;
   if (mode === 'concurrency') {
     return { ...scenario, load: { ...load, model: 'closed', concurrency: level, phases: [], durationSeconds: stepSeconds, preRegister: true } };
   }

@@ -162,6 +162,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       },
     });
 
+    // Assigned once the pool exists; the pool's event callback (set up before) reads it.
+    // eslint-disable-next-line prefer-const
     let recycler: PageRecycler | undefined;
     pool = await BrowserPool.start({
       executablePath: options.chromium,

@@ -93,11 +93,16 @@ function splitCells(raw: string, delimiter: string): string[] {
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i]!;
     if (quoted) {
-      if (ch === '"' && raw[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && raw[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === delimiter) cells.push(cell), (cell = '');
+    else if (ch === delimiter) {
+      cells.push(cell);
+      cell = '';
+    }
     else cell += ch;
   }
   cells.push(cell);
