@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseCsv } from '../../src/report/csvRead.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -66,32 +67,10 @@ export function processesInGroups(groups: number[]): number[] {
   return alive;
 }
 
+/** A CSV report as records keyed by its header (the parser `callwright report` uses: quotes, commas and newlines in cells). */
 export function readCsv(file: string): Record<string, string>[] {
-  const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
-  const columns = splitCsvLine(header!);
-  return rows.map((row) => Object.fromEntries(splitCsvLine(row).map((value, i) => [columns[i]!, value])));
-}
-
-function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells;
+  const [header, ...rows] = parseCsv(readFileSync(file, 'utf8').trim());
+  return rows.map((row) => Object.fromEntries(row.map((value, i) => [header![i]!, value])));
 }
 
 export function readJson<T = any>(file: string): T {
