@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -357,9 +357,11 @@ describe('references between steps', () => {
     ]);
   });
 
-  it('rejects malformed SIP URIs', () => {
-    expect(problemsOf(withSteps('  - call: { from: alice, to: "sip:bob smith@x" }'))).toEqual([
-      'steps[0].call.to: expected a sip:/sips: URI with no spaces, < > or quotes, such as sip:echo@{domain}, got "sip:bob smith@x"',
+  it('rejects malformed SIP URIs at their path, saying what is wrong (sipUri.test.ts has the grammar)', () => {
+    expect(problemsOf(withSteps('  - call: { from: alice, to: "sip:bob smith@x" }\n  - transfer: { to: "sip:echo@{domain}:99999" }\n  - message: { from: alice, to: "sips:", body: hi }'))).toEqual([
+      'steps[0].call.to: "sip:bob smith@x" is not a valid SIP URI: its user part "bob smith" contains a space, which RFC 3261 does not allow in a SIP user; percent-escape it: "bob%20smith"',
+      'steps[1].transfer.to: "sip:echo@{domain}:99999" is not a valid SIP URI: its port "99999" is not a number from 1 to 65535',
+      'steps[2].message.to: "sips:" is not a valid SIP URI: has no host (the part after @), such as sip:echo@{domain} or sip:ivr@pbx.example.com:5060',
     ]);
   });
 });
@@ -509,6 +511,11 @@ describe('target', () => {
     expect(() => parseScenario(text('missing.pem'), join(dir, 's.yaml'), { env: {} })).toThrow(
       `target.caFile: file not found: ${join(dir, 'missing.pem')} (relative paths start at the scenario file's folder)`,
     );
+    mkdirSync(join(dir, 'certs'));
+    symlinkSync('loop-b.pem', join(dir, 'loop-a.pem'));
+    symlinkSync('loop-a.pem', join(dir, 'loop-b.pem'));
+    expect(() => parseScenario(text('certs'), join(dir, 's.yaml'), { env: {} })).toThrow(`target.caFile: is a folder, not a file: ${join(dir, 'certs')}`);
+    expect(() => parseScenario(text('loop-a.pem'), join(dir, 's.yaml'), { env: {} })).toThrow(`target.caFile: cannot read it (ELOOP): ${join(dir, 'loop-a.pem')}`);
   });
 
   it('rejects a CA file with no certificate in it, and a CA file together with insecureTls', () => {

@@ -3,7 +3,7 @@
  * thresholds. Defaults live here, in one table each, so the README and the
  * code cannot drift apart silently.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { HoldTime, Load, RatePhase, Role, ScenarioOptions, Step, Target } from './types.js';
@@ -34,7 +34,8 @@ export function readTarget(value: unknown, baseDir: string, problems: Problems):
   if (fields.caFile !== undefined) {
     target.caFile = resolve(baseDir, fields.caFile);
     if (secure === false) problems.add('target.caFile', 'a CA file is only used with wss:// URLs');
-    if (!isFile(target.caFile)) problems.add('target.caFile', `file not found: ${target.caFile} (relative paths start at the scenario file's folder)`);
+    const notAFile = fileProblem(target.caFile);
+    if (notAFile) problems.add('target.caFile', `${notAFile}: ${target.caFile} (relative paths start at the scenario file's folder)`);
     else {
       const problem = caFileProblem(target.caFile);
       if (problem) problems.add('target.caFile', problem);
@@ -70,11 +71,15 @@ function checkUrl(url: string, problems: Problems): boolean | undefined {
   return parsed.protocol === 'wss:';
 }
 
-function isFile(path: string): boolean {
+/** Why `path` is not a readable file, or undefined when it is one. */
+function fileProblem(path: string): string | undefined {
   try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
+    if (statSync(path).isDirectory()) return 'is a folder, not a file';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'file not found' : `cannot read it (${code ?? String(error)})`;
   }
 }
 

@@ -7,12 +7,12 @@ import type { Check, Party, Role, Step } from './types.js';
 import { formatSeconds, secondsToMs } from './durations.js';
 import { Problems, type Problem } from './problems.js';
 import { DEFAULT_CALL_NAME, DEFAULT_INCOMING_CALL_NAME, DEFAULT_TRANSFER_CALL_NAME, HOLD_TIME_WAIT, readStep, type FailedStep, type StepDraft } from './stepShapes.js';
+import { checkSipUri } from './sipUri.js';
 
 export const DTMF_DEFAULTS = { mode: 'rfc4733', durationMs: 100, gapMs: 70 } as const;
 /** `wait` steps get this much on top of their own length before they count as stuck. */
 const WAIT_SLACK_SECONDS = 5;
 
-const SIP_URI = /^sips?:[^\s<>"]+$/i;
 /** The caller of an incoming answer's call: a SIP device, not a role. Not a URI any step can name. */
 const OUTSIDE_CALLER: Party = { uri: 'a SIP device' };
 
@@ -391,8 +391,9 @@ class StepResolver {
   /** A role name, or a sip:/sips: URI for a device outside callwright. */
   private readParty(value: string, path: string): Party | undefined {
     if (/^sips?:/i.test(value)) {
-      if (SIP_URI.test(value) && value.length > value.indexOf(':') + 1) return { uri: value };
-      this.problems.add(path, `expected a sip:/sips: URI with no spaces, < > or quotes, such as sip:echo@{domain}, got ${JSON.stringify(value)}`);
+      const problem = checkSipUri(value);
+      if (problem === undefined) return { uri: value };
+      this.problems.add(path, `${JSON.stringify(value)} is not a valid SIP URI: ${problem}`);
       return undefined;
     }
     if (this.context.roleNames.includes(value)) return { role: value };

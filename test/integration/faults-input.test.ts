@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { prepareOutDir } from '../../src/report/outDir.js';
-import { ROOT, runCli, tempDir, writeScenario, type CliRun } from './support.js';
+import { expectRefused } from './faultsSupport.js';
+import { ROOT, runCli, tempDir, writeScenario } from './support.js';
 
 // Bad input and a bad place to write, through the real CLI: each is refused with
 // exit 2, one line naming the place, a hint with the fix, and nothing started
@@ -18,16 +19,6 @@ roles:
 steps:
   - register: alice
 `);
-
-/** Exit 2, the message and hint on stderr, no stack, and nothing started. */
-function expectRefused(run: CliRun, ...texts: string[]): void {
-  expect(run.code, run.stderr).toBe(2);
-  for (const text of texts) expect(run.stderr).toContain(text);
-  expect(run.stderr).toMatch(/^hint: /m);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-  expect(run.stderr).not.toContain('embedded SIP server on');
-  expect(run.browserPids).toEqual([]);
-}
 
 // Small file systems for the disk cases: tmpfs mounts need root (the CI container runs as root).
 const mounts: string[] = [];

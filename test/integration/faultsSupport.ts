@@ -1,8 +1,12 @@
 /** Helpers for the fault and security tests: servers on fixed ports, captured logs and events. */
+import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { expect } from 'vitest';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { Reporter, RunEvent } from '../../src/results.js';
 import { startEmbeddedServer, type EmbeddedServerOptions, type EmbeddedSipServer } from '../../src/server/index.js';
+import type { CliRun } from './support.js';
 
 /** A TCP port nobody listens on right now (the kernel's pick, released). */
 export function freePort(): Promise<number> {
@@ -65,3 +69,31 @@ export function stepPassed(event: RunEvent, iteration: number, name: string): bo
 export const ALICE_AND_BOB = `roles:
   alice: { accounts: [{ user: alice }] }
   bob: { accounts: [{ user: bob }] }`;
+
+/**
+ * Refused as bad input: exit 2, the texts on stderr, a hint line, no stack
+ * trace, and nothing started (no embedded SIP server, no browser logged; run
+ * with --log-level debug so both would show).
+ */
+export function expectRefused(run: CliRun, ...texts: string[]): void {
+  expect(run.code, run.stderr).toBe(2);
+  for (const text of texts) expect(run.stderr).toContain(text);
+  expect(run.stderr).toMatch(/^hint: /m);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stderr).not.toContain('unexpected error');
+  expect(run.stderr).not.toContain('embedded SIP server on');
+  expect(run.browserPids).toEqual([]);
+}
+
+/**
+ * A stand-in for Chromium (give it with --chromium) that leaves a marker file
+ * when anything launches it, then fails: proof by file, not by log line, that
+ * no browser was started.
+ */
+export function markerBrowser(dir: string): { path: string; marker: string } {
+  const path = join(dir, 'marker-chromium.sh');
+  const marker = join(dir, 'chromium-was-launched');
+  writeFileSync(path, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`);
+  chmodSync(path, 0o755);
+  return { path, marker };
+}
