@@ -5,7 +5,7 @@ import type { SharedCapture } from './mediaCapture.js';
 import { addSessionLines } from './sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
 import { playsReceivedAudio } from './playout.js';
-import { readSipMessage, replaceSipBody, TappedTransport, type SipTapMessage } from './sipTap.js';
+import { readSipMessage, replaceSipBody, TappedTransport, utf8Length, type SipTapMessage } from './sipTap.js';
 
 /** Backoff between reconnection attempts after the SIP WebSocket drops: 0.5 s, doubling, at most 4 s; until the agent is destroyed. */
 export const RECONNECT_FIRST_DELAY_MS = 500;
@@ -278,6 +278,9 @@ export class AgentHost {
       to: this.ua.configuration.uri.toString(),
       sipCallId: invitation.request.callId,
     });
+    // The INVITE went through the tap before this leg existed: record the offer it carried now.
+    const offer = invitation.request.body;
+    if (offer) this.emit({ type: 'sdp', legId, atMs: Date.now(), sent: false, offer: true, bytes: utf8Length(invitation.request.data), sdp: offer });
   }
 
   /** A REFER received on one of our legs: accept it and call the target, as a phone would. */

@@ -38,7 +38,7 @@ export class TappedTransport extends Web.Transport {
 
 }
 
-function utf8Length(text: string): number {
+export function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
 }
 

@@ -5,6 +5,7 @@
  */
 export { labUp, labDown, labStatus } from './lab.js';
 export { runSippUac, type SippUacOptions, type SippUacResult } from './sipp.js';
+export { callFromDevice, type DeviceCallOptions, type DeviceCallResult } from './deviceCall.js';
 export { sippUacCallScenario, type SippUacCallOptions } from './sippUacScenario.js';
 export { defaultExtraLabUsers, defaultLabPorts, defaultLabUsers, labDomain, labPortsFrom } from './labOptions.js';
 export { kamailioSends, type KamailioSend } from './kamailioLog.js';

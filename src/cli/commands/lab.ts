@@ -1,11 +1,11 @@
 import type { Argv } from 'yargs';
-import { ExitCode, InputError } from '../../errors.js';
+import { ExitCode, InfraError, InputError } from '../../errors.js';
 import type { LabDeviceName, LabPorts, LabState, LabStatus } from '../../lab/index.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import type { CallwrightCommand } from '../command.js';
 
 export interface LabArgs {
-  action: 'up' | 'down' | 'status' | 'mtu-sweep';
+  action: 'up' | 'down' | 'status' | 'mtu-sweep' | 'call';
   dir: string;
   'mtu-fallback': boolean;
   devices: (LabDeviceName | 'none')[];
@@ -14,19 +14,27 @@ export interface LabArgs {
   'path-mtu': number;
   'lossy-path': boolean;
   chromium?: string;
+  sizes?: string;
+  offers?: string;
+  to?: string;
+  seconds: number;
+  wait: number;
+  dtmf?: string;
   'log-level': LogLevel;
 }
 
-/** One command with an action, so bin.ts registers it like any other: `callwright lab up|down|status|mtu-sweep`. */
+/** One command with an action, so bin.ts registers it like any other: `callwright lab up|down|status|mtu-sweep|call`. */
 export const labCommand: CallwrightCommand<LabArgs> = {
   command: 'lab <action>',
   describe: 'Start, stop or show the real interop lab (Kamailio, rtpengine, a SIPp echo device, baresip) on 127.0.0.1',
   builder: (yargs: Argv) =>
     yargs
       .positional('action', {
-        choices: ['up', 'down', 'status', 'mtu-sweep'] as const,
+        choices: ['up', 'down', 'status', 'mtu-sweep', 'call'] as const,
         demandOption: true,
-        describe: 'up: start and wait until ready; down: stop what up started; status: show it; mtu-sweep: INVITE sizes vs. path MTU, with Kamailio\'s TCP fallback off and on (its own labs)',
+        describe:
+          'up: start and wait until ready; down: stop what up started; status: show it; mtu-sweep: INVITE sizes vs. path MTU, with Kamailio\'s TCP fallback off and on (its own labs); ' +
+          'call: a SIP device (SIPp, plain RTP, echoing what it hears) calls a lab user through Kamailio',
       })
       .option('dir', { type: 'string', default: '.lab', describe: 'working dir for configs, pid files, logs and lab.json' })
       .option('mtu-fallback', {
@@ -50,10 +58,23 @@ export const labCommand: CallwrightCommand<LabArgs> = {
         describe: 'mtu-sweep: put the device in a network namespace that drops IP fragments (needs root, ip, nft); --no-lossy-path: loopback',
       })
       .option('chromium', { type: 'string', describe: 'mtu-sweep: Chromium/Chrome binary for the browser calls' })
+      .option('sizes', {
+        type: 'string',
+        describe: 'mtu-sweep: sizes (bytes, as Kamailio forwards it) SIPp pads its INVITE to, comma-separated, or none (default 1200,1300,1400,1472,1500,4000)',
+      })
+      .option('offers', {
+        type: 'string',
+        describe: 'mtu-sweep: browser offers by number, comma-separated, or none: 1 audio PCMU only, 2 audio every codec, 3 audio+video PCMU and VP8, 4 audio+video every codec and b= lines (default all)',
+      })
+      .option('to', { type: 'string', describe: 'call: the lab user (or device) to call, e.g. 1001' })
+      .option('seconds', { type: 'number', default: 6, describe: 'call: how long the call stays up before the device hangs up' })
+      .option('wait', { type: 'number', default: 30, describe: 'call: keep retrying this many seconds while the user is not registered yet (404/480)' })
+      .option('dtmf', { type: 'string', describe: 'call: RFC 4733 digits the device sends after the answer' })
       .option('log-level', { choices: ['error', 'warn', 'info', 'debug'] as const, default: 'info' as LogLevel })
       .example('$0 lab up', 'start the lab in ./.lab with the default ports')
       .example('$0 lab up --mtu-fallback --devices baresip', 'large INVITEs go to the devices over TCP (RFC 3261 18.1.1)')
       .example('$0 lab up --port-base 15060 --dir .lab2', 'a second lab beside the first')
+      .example('$0 lab call --to 1001 --seconds 6', 'a SIP device calls the browser registered as 1001 (scenarios/lab/device-to-browser.yaml)')
       .example('$0 lab down', 'stop it')
       .example('$0 lab mtu-sweep --out reports/mtu', 'the MTU sweep report: reports/mtu/mtu-sweep.md and .csv') as unknown as Argv<LabArgs>,
   run: async (args) => {
@@ -87,12 +108,32 @@ export const labCommand: CallwrightCommand<LabArgs> = {
         // A lab with a dead component is broken infrastructure for whoever uses it.
         return down.length === 0 ? ExitCode.pass : ExitCode.infrastructure;
       }
+      case 'call': {
+        if (!args.to) throw new InputError('lab call: --to is required (a lab user such as 1001, or a device: echo, baresip)');
+        const state = await lab.labStatus(args.dir);
+        if (!state) throw new InputError(`lab call: no lab in ${args.dir}`, `Start one: callwright lab up --dir ${args.dir}`);
+        if (!state.running.kamailio) throw new InfraError(`lab call: Kamailio of the lab in ${args.dir} is not running`, `Restart the lab: callwright lab down --dir ${args.dir} && callwright lab up --dir ${args.dir}`);
+        if (!Number.isFinite(args.wait) || args.wait < 0) throw new InputError(`--wait: expected seconds >= 0, got ${args.wait}`);
+        const result = await lab.callFromDevice(state, {
+          target: args.to,
+          seconds: args.seconds,
+          waitSeconds: args.wait,
+          ...(args.dtmf ? { dtmf: args.dtmf } : {}),
+        });
+        const answer = result.status === undefined ? 'no final answer' : `${result.status} ${result.reason ?? ''}`.trim();
+        print(`device call to sip:${args.to}@${state.domain}: ${answer}, ${result.succeeded ? `held ${args.seconds} s and hung up` : 'FAILED'} (${result.attempts} attempt${result.attempts > 1 ? 's' : ''})`);
+        print(`  Call-ID ${result.callId ?? '?'}, INVITE ${result.inviteBytes ?? '?'} bytes; SIPp trace: ${result.messageTrace}`);
+        return result.succeeded ? ExitCode.pass : ExitCode.failed;
+      }
       case 'mtu-sweep': {
         if (!Number.isInteger(args['path-mtu']) || args['path-mtu'] < 576 || args['path-mtu'] > 9000) {
           throw new InputError(`--path-mtu: expected a whole number from 576 to 9000, got ${args['path-mtu']}`);
         }
         // Loaded only here: the sweep runs browsers.
-        const { runMtuSweep } = await import('../../lab/mtuSweep.js');
+        const { defaultBrowserOffers, runMtuSweep } = await import('../../lab/mtuSweep.js');
+        const sippSizes = args.sizes === undefined ? undefined : numberList('--sizes', args.sizes, 200, 65_000);
+        const offerNumbers = args.offers === undefined ? undefined : numberList('--offers', args.offers, 1, defaultBrowserOffers.length);
+        const browserOffers = offerNumbers?.map((n) => defaultBrowserOffers[n - 1]!);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal);
@@ -105,6 +146,8 @@ export const labCommand: CallwrightCommand<LabArgs> = {
             lossyPath: args['lossy-path'] ? 'auto' : 'off',
             ...(ports ? { ports } : {}),
             ...(args.chromium ? { chromium: args.chromium } : {}),
+            ...(sippSizes ? { sippSizes } : {}),
+            ...(browserOffers ? { browserOffers } : {}),
             signal: stop.signal,
           });
           print(`MTU sweep: ${result.path.kind === 'lossy' ? `lossy path, MTU ${result.path.mtu}` : `loopback (${result.path.reason})`}`);
@@ -126,6 +169,16 @@ function portsFrom(base: number, derive: (base: number) => LabPorts): LabPorts {
     throw new InputError(`--port-base: expected a whole number from 1024 to 65236 (the lab uses base..base+299), got ${base}`);
   }
   return derive(base);
+}
+
+/** "1200,4000" -> [1200, 4000]; "none" -> []. */
+function numberList(option: string, text: string, min: number, max: number): number[] {
+  if (text.trim() === 'none') return [];
+  const values = text.split(',').map((item) => Number(item.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < min || v > max)) {
+    throw new InputError(`${option}: expected whole numbers from ${min} to ${max}, comma-separated (or none), got '${text}'`);
+  }
+  return values;
 }
 
 function decodeUser(user: string): string {
