@@ -153,6 +153,12 @@ export function formatSummaryTable(
   ];
   if (figures.registrations.attempted > 0) rows.push(['registrations', `${figures.registrations.succeeded}/${figures.registrations.attempted} ok`]);
   if (figures.oneWayAudioCalls > 0) rows.push(['one-way audio', `${figures.oneWayAudioCalls} calls`]);
+  if (summary.load && summary.load.late > 0) rows.push(['late starts', `${summary.load.late} (started over load.lateAfter behind plan; max ${seconds(summary.load.startDelaySeconds.max ?? null)})`]);
+  const harness = summary.harness;
+  if (harness?.saturated) {
+    const reasons = [...new Set(harness.windows.flatMap((w) => w.reasons))].join(', ');
+    rows.push(['harness', paint('red', `SATURATED ${harness.saturatedSeconds.toFixed(0)} s (${reasons}); ${harness.failedCallsDuringSaturation} failed call(s) overlap it: they measure this machine, not the server`)]);
+  }
   const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 3;
   const leader = style.unicode ? '.' : ' ';
   for (const [label, value] of rows) lines.push(`  ${label}${paint('dim', leader.repeat(labelWidth - label.length))}: ${value}`);

@@ -7,6 +7,19 @@ const seconds = (from: number | undefined, to: number | undefined) =>
   from === undefined || to === undefined ? undefined : Math.max(0, to - from) / 1000;
 
 /**
+ * A sample taken this soon after the leg came up may predate its first packet
+ * (pages sample every leg on one timer): a short call's only sample then says
+ * 0 packets though audio flowed. Such a sample is no evidence of one-way audio.
+ */
+const ONE_WAY_EVIDENCE_AFTER_MS = 1000;
+
+function receivedNoAudio(leg: LegRecord): boolean {
+  const latest = leg.latest;
+  if (latest === undefined || (latest.sample.audioIn?.packetsReceived ?? 0) > 0) return false;
+  return leg.establishedAtMs === undefined || latest.atMs - leg.establishedAtMs >= ONE_WAY_EVIDENCE_AFTER_MS;
+}
+
+/**
  * The row a call leaves in calls.csv, from its record and its legs' last
  * statistics. Media figures are the worst leg's, as a user hears the worst side.
  */
@@ -16,7 +29,7 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
   const worst = <K extends keyof LegMedia>(key: K, pick: (a: number, b: number) => number) =>
     media.map((m) => m[key]).reduce<number | undefined>((acc, v) => (v === undefined ? acc : acc === undefined ? (v as number) : pick(acc, v as number)), undefined);
   const established = caller?.established ?? false;
-  const oneWayAudio = established && legs.some((leg) => leg.latest !== undefined && (leg.lastSample()?.audioIn?.packetsReceived ?? 0) === 0);
+  const oneWayAudio = established && legs.some(receivedNoAudio);
   const failure = faultOf(caller) ?? faultOf(callee) ?? failureOf(call, caller, oneWayAudio);
   const sample = caller?.lastSample();
   return {

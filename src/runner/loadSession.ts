@@ -14,7 +14,15 @@ import { PeriodicStatsReporter } from './periodicStats.js';
 import type { RunState } from './runState.js';
 import { runSchedule, type IterationStart, type ScheduleOutcome, type SchedulePlan } from './scheduler.js';
 import { preRegister } from './warmup.js';
-import { HarnessWatchdog } from './watchdog.js';
+import { CPU_SAMPLES_IN_A_ROW, HarnessWatchdog } from './watchdog.js';
+
+interface PendingCall {
+  call: CallResult;
+  endMs: number;
+  /** Watchdog samples taken since the call ended. */
+  samplesAfter: number;
+  report: (call: CallResult) => void;
+}
 
 /** Registrations up front may take this long in all before calls start anyway. */
 const WARM_UP_TIMEOUT_MS = 30_000;
@@ -25,6 +33,7 @@ export class LoadSession {
   private watchdog: HarnessWatchdog | undefined;
   private recycler: PageRecycler | undefined;
   private outcome: ScheduleOutcome | undefined;
+  private pendingCalls: PendingCall[] = [];
 
   constructor(
     private readonly scenario: Scenario,
@@ -48,7 +57,10 @@ export class LoadSession {
   /** Starts sampling the harness (Node, the browsers under these PIDs, the machine). */
   startWatchdog(browserPids: () => readonly number[], emit: (event: RunEvent) => void): void {
     this.watchdog = new HarnessWatchdog(this.scenario.options.watchdog, browserPids, {
-      onSample: (sample, saturated, reasons) => emit({ type: 'harness', atMs: sample.atMs, scenario: this.scenario.name, sample, saturated, reasons }),
+      onSample: (sample, saturated, reasons) => {
+        emit({ type: 'harness', atMs: sample.atMs, scenario: this.scenario.name, sample, saturated, reasons });
+        this.onWatchdogSample(sample.atMs);
+      },
     });
     this.watchdog.start();
   }
@@ -106,16 +118,49 @@ export class LoadSession {
     return holdTime === undefined ? undefined : holdSecondsFor(holdTime, seed, iteration);
   }
 
+  /**
+   * Reports a call once the watchdog has judged the time it ran, flagged if it
+   * overlapped a saturated time. Saturation is known only a sample or two
+   * after it began (CPU must stay high for CPU_SAMPLES_IN_A_ROW samples), so a
+   * call that failed as the harness tipped over would otherwise go unflagged;
+   * reports wait at most that many watchdog intervals.
+   */
+  settleCall(call: CallResult, report: (call: CallResult) => void): void {
+    const endMs = Math.max(Date.now(), call.startedAtMs + ((call.setupSeconds ?? 0) + (call.durationSeconds ?? 0)) * 1000);
+    if (!this.watchdog?.running) {
+      report(this.markSaturation(call, endMs));
+      return;
+    }
+    this.pendingCalls.push({ call, endMs, samplesAfter: 0, report });
+  }
+
+  /** Reports every call still waiting for the watchdog (the run is ending). */
+  flushCalls(): void {
+    const pending = this.pendingCalls.splice(0);
+    for (const entry of pending) entry.report(this.markSaturation(entry.call, entry.endMs));
+  }
+
+  private onWatchdogSample(atMs: number): void {
+    const ready: PendingCall[] = [];
+    this.pendingCalls = this.pendingCalls.filter((entry) => {
+      if (atMs > entry.endMs) entry.samplesAfter++;
+      if (entry.samplesAfter < CPU_SAMPLES_IN_A_ROW) return true;
+      ready.push(entry);
+      return false;
+    });
+    for (const entry of ready) entry.report(this.markSaturation(entry.call, entry.endMs));
+  }
+
   /** Flags a call that overlapped a time the harness was saturated. */
-  markSaturation(call: CallResult): CallResult {
-    const endMs = call.startedAtMs + ((call.setupSeconds ?? 0) + (call.durationSeconds ?? 0)) * 1000;
-    if (this.watchdog?.saturatedBetween(call.startedAtMs, Math.max(endMs, Date.now()))) call.harnessSaturated = true;
+  private markSaturation(call: CallResult, endMs: number): CallResult {
+    if (this.watchdog?.saturatedBetween(call.startedAtMs, endMs)) call.harnessSaturated = true;
     return call;
   }
 
   /** Stops sampling and the stats timer; the last stats row is written at the reporters' end. */
   stop(): void {
     this.watchdog?.stop();
+    this.flushCalls();
   }
 
   loadSummary(): LoadSummary | undefined {

@@ -115,9 +115,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const finishCall = (call: CallRecord) => {
       if (call.reported) return;
       call.reported = true;
-      const result = load.markSaturation(buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined));
-      calls.push(result);
-      reporter.onCallEnd?.(result);
+      // Reported once the watchdog has judged the call's time (harness saturation is known a sample or two late).
+      load.settleCall(buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined), (result) => {
+        calls.push(result);
+        reporter.onCallEnd?.(result);
+      });
     };
     const registrations = { attempted: 0, succeeded: 0 };
     const state: RunState = new RunState({
@@ -261,6 +263,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     clearInterval(abortWatch);
     stopping = true;
     await agents.shutdownAll();
+    load.flushCalls();
     const summary = summarize(info, {
       interrupted: signal.aborted,
       iterations: { planned: progress.planned, started: progress.started, passed, failed, dropped: progress.dropped },

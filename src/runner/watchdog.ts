@@ -79,6 +79,10 @@ export class HarnessWatchdog {
     this.armed = true;
   }
 
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -131,7 +135,9 @@ export class HarnessWatchdog {
       this.cpuOverInARow = judgement.cpuOverInARow;
       reasons = judgement.reasons;
       this.samples.push(sample);
-      if (reasons.length > 0) this.addWindow(sample, reasons);
+      // CPU counts only once over for CPU_SAMPLES_IN_A_ROW samples: the window then starts where the first of them did.
+      const intervalsBack = reasons.includes('cpu') && judgement.cpuOverInARow === CPU_SAMPLES_IN_A_ROW ? CPU_SAMPLES_IN_A_ROW : 1;
+      if (reasons.length > 0) this.addWindow(sample, reasons, intervalsBack);
     }
     this.hooks.onSample?.(sample, reasons.length > 0, reasons);
     return sample;
@@ -171,8 +177,8 @@ export class HarnessWatchdog {
     return summary;
   }
 
-  private addWindow(sample: HarnessSample, reasons: SaturationReason[]): void {
-    const fromMs = sample.atMs - sample.intervalSeconds * 1000;
+  private addWindow(sample: HarnessSample, reasons: SaturationReason[], intervalsBack: number): void {
+    const fromMs = sample.atMs - sample.intervalSeconds * 1000 * intervalsBack;
     const last = this.windows.at(-1);
     // Consecutive saturated samples make one window.
     if (last && fromMs - last.toMs <= sample.intervalSeconds * 1000 * 0.5 + 50) {
