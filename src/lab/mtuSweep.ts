@@ -377,7 +377,11 @@ function summarize(rows: readonly MtuSweepRow[], sweepPath: MtuSweepPath, pathMt
   const browsersOff = rows.filter((r) => r.fallback === 'off' && r.client === 'browser');
   const smallestBrowser = Math.min(...browsersOff.map((r) => r.forwardedBytes ?? Infinity));
   if (Number.isFinite(smallestBrowser) && smallestBrowser > pathMtu - 28) {
-    findings.push(`Even the smallest browser INVITE (${smallestBrowser} bytes as forwarded) is over ${pathMtu - 28} bytes: over UDP on such a path, no browser call gets through.`);
+    findings.push(
+      sweepPath.kind === 'lossy'
+        ? `Even the smallest browser INVITE (${smallestBrowser} bytes as forwarded) is over ${pathMtu - 28} bytes: over UDP on such a path, no browser call gets through.`
+        : `Even the smallest browser INVITE (${smallestBrowser} bytes as forwarded) is over ${pathMtu - 28} bytes: on a real path with MTU ${pathMtu} that drops fragments, no browser call would get through over UDP (loopback delivered it).`,
+    );
   }
   const on = rows.filter((r) => r.fallback === 'on' && r.forwardedBytes !== undefined);
   const overLimit = on.filter((r) => r.forwardedBytes! > 1300);
