@@ -4,6 +4,7 @@ import type { PageConfig } from '../protocol/commands.js';
 import { AgentPage, type AgentPageHooks } from './agentPage.js';
 import { chromiumArgs, resolveChromium, type FakeMedia, type TlsTrust } from './chromium.js';
 import { PageServer } from './pageServer.js';
+import { killProcessGroup } from '../processGroup.js';
 
 export interface BrowserPoolOptions {
   executablePath?: string;
@@ -27,6 +28,8 @@ interface BrowserSlot {
   pages: AgentPage[];
   /** The process died (crash, SIGKILL) and its process group was cleared: nothing of it to kill later. */
   exited: boolean;
+  /** Its last page was recycled and it is being closed: it takes no pages, and its disconnect is no crash. */
+  retiring: boolean;
 }
 
 /**
@@ -61,8 +64,9 @@ export class BrowserPool {
 
   release(page: AgentPage): void {
     page.agentCount = Math.max(0, page.agentCount - 1);
-    // A retired page closes once its last agent has moved out (runner/pageRecycler.ts).
-    if (page.agentCount === 0 && this.retired.has(page) && !page.lost) void page.close();
+    // A retired page closes once its last agent has moved out (runner/pageRecycler.ts); in line
+    // with placement, so no agent is placed into a page or browser while it closes.
+    if (page.agentCount === 0 && this.retired.has(page) && !page.lost) this.placing = this.placing.then(() => this.closeRetiredPage(page)).catch(() => undefined);
   }
 
   /** Pages that take no new agents (near Chromium's 500 RTCPeerConnections per page); closed once empty. */
@@ -88,21 +92,13 @@ export class BrowserPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(
-      this.browsers.map(async (slot) => {
-        if (slot.exited) return;
-        const closing = slot.browser.close().catch(() => undefined);
-        const gaveUp = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
-        await Promise.race([closing, gaveUp]);
-        killIfAlive(slot.pid);
-      }),
-    );
+    await Promise.all(this.browsers.map((slot) => closeBrowser(slot)));
     await this.server.stop();
   }
 
   /** Last resort on abrupt exit: no Chromium may outlive callwright. */
   killAll(): void {
-    for (const pid of this.pids()) killIfAlive(pid);
+    for (const pid of this.pids()) killProcessGroup(pid);
   }
 
   /** Pages report losses through here: after close() they are the orderly stop, not news. */
@@ -119,12 +115,35 @@ export class BrowserPool {
       const page = slot.pages.find((p) => !p.lost && !this.retired.has(p) && p.agentCount < this.options.agentsPerPage);
       if (page) return page;
     }
-    let slot = this.browsers.find((s) => s.browser.connected && s.pages.filter((p) => !p.lost).length < this.options.pagesPerBrowser);
+    let slot = this.browsers.find((s) => s.browser.connected && !s.retiring && s.pages.filter((p) => !p.lost).length < this.options.pagesPerBrowser);
     slot ??= await this.launchBrowser();
     const pageId = `p${++this.pageCounter}`;
     const page = await AgentPage.open(slot.browser, this.server.url, { ...this.options.pageConfig, pageId }, this.hooks, this.options.dispatchTimeoutMs);
     slot.pages.push(page);
     return page;
+  }
+
+  /**
+   * Closes a recycled page, and its browser when that was the browser's last
+   * page: placement had to open the next page in a new browser while this one
+   * was full, and left alone it would idle to the end of the run (a dozen
+   * processes and a few hundred MB each time pages are recycled). Runs in the
+   * placement queue, so no page is being opened in that browser meanwhile, and
+   * awaits nothing, so placement does not wait for Chromium to close.
+   */
+  private closeRetiredPage(page: AgentPage): void {
+    if (page.agentCount > 0 || page.lost || this.closed) return;
+    const pageClosed = page.close(); // marks the page lost at once
+    const slot = this.browsers.find((s) => s.pages.includes(page));
+    if (!slot || slot.exited || slot.pages.some((p) => !p.lost)) return;
+    // retiring keeps new pages out; pids() lists the browser until it is gone.
+    slot.retiring = true;
+    void pageClosed
+      .then(() => closeBrowser(slot))
+      .then(() => {
+        const index = this.browsers.indexOf(slot);
+        if (index >= 0) this.browsers.splice(index, 1);
+      });
   }
 
   private async launchBrowser(): Promise<BrowserSlot> {
@@ -147,12 +166,12 @@ export class BrowserPool {
         'install it (Debian: apt-get install chromium) or pass --chromium PATH / set CALLWRIGHT_CHROMIUM',
       );
     }
-    const slot: BrowserSlot = { browser, pid: browser.process()?.pid, pages: [], exited: false };
+    const slot: BrowserSlot = { browser, pid: browser.process()?.pid, pages: [], exited: false, retiring: false };
     this.options.onBrowserStarted?.(slot.pid);
     browser.on('disconnected', () => {
-      if (this.closed) return;
+      if (this.closed || slot.retiring) return;
       // Crashed or killed: its helpers may linger a moment; clear the group now, while its number is still ours.
-      killIfAlive(slot.pid);
+      killProcessGroup(slot.pid);
       slot.exited = true;
       const reason = `browser process ${slot.pid ?? '?'} exited`;
       for (const page of slot.pages) page.markLost(reason);
@@ -162,16 +181,12 @@ export class BrowserPool {
   }
 }
 
-function killIfAlive(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    // Chromium's helpers share its process group when launched by puppeteer (detached).
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+/** Closes a browser, giving it 5 s, then clears its process group whatever happened. */
+async function closeBrowser(slot: BrowserSlot): Promise<void> {
+  if (slot.exited) return;
+  const closing = slot.browser.close().catch(() => undefined);
+  const gaveUp = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+  await Promise.race([closing, gaveUp]);
+  killProcessGroup(slot.pid);
+  slot.exited = true;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { killProcessGroup } from '../processGroup.js';
 
 /**
  * First Ctrl-C (or SIGTERM): stop gracefully (hang up, unregister, flush
@@ -18,17 +19,7 @@ export function installStopHandlers(logger: Logger): {
       return;
     }
     logger.error(`${signalName} again: killing browsers and exiting`);
-    for (const pid of pids()) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-    }
+    for (const pid of pids()) killProcessGroup(pid);
     process.exit(130);
   };
   process.on('SIGINT', handler);

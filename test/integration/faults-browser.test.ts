@@ -121,6 +121,32 @@ describe('a page that hangs', () => {
   });
 });
 
+describe('pages recycled during a long run (Chromium allows 500 peer connections per page)', () => {
+  it('moves the agents to a new page, and closes the browser whose last page was recycled: no idle browsers pile up', async () => {
+    const iterations = 6;
+    // Every 2 calls (4 legs) the page retires; one page per browser, so each new page needs a new browser.
+    const scenario = parseScenario(
+      scenarioText('pages-recycled', iterations).replace('steps:', 'options: { pageRecycleAfter: 4, pagesPerBrowser: 1 }\nsteps:'),
+      join(out, 'pages-recycled.yaml'),
+    );
+    const log = captureLogger();
+    const aliveDuringLastCall: number[] = [];
+    const { reporter } = captureEvents((event) => {
+      if (stepPassed(event, iterations, 'expect established')) aliveDuringLastCall.push(...log.browserPids().filter((pid) => processesInGroups([pid]).length > 0));
+    });
+    const dir = join(out, 'pages-recycled');
+    const outcome = await runScenario({ scenario, outDir: dir, logger: log.logger, reporters: [reporter] });
+    allBrowserPids.push(...log.browserPids());
+
+    expect(outcome.calls.filter((call) => call.result !== 'success'), log.lines.join('\n')).toEqual([]);
+    // Recycled twice (before calls 3 and 5), a browser each time; each old one closed once its page was empty.
+    expect(log.browserPids()).toHaveLength(3);
+    expect(aliveDuringLastCall).toEqual([log.browserPids()[2]]);
+    expect(outcome.summary.calls.byReason).toEqual({});
+    expect(processesInGroups(log.browserPids())).toEqual([]);
+  });
+});
+
 /**
  * Hangs the agent page from outside, as a runaway script would: a second
  * DevTools client (found through the browser's DevToolsActivePort file)

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EmbeddedSipServer } from '../../src/server/index.js';
 import { runScenario } from '../../src/runner/run.js';
 import { parseScenario } from '../../src/scenario/index.js';
-import { ALICE_AND_BOB, captureEvents, captureLogger, freePort, sleep, startTarget, stepPassed } from './faultsSupport.js';
-import { processesInGroups, readCsv, readJson, runCli, tempDir, writeScenario } from './support.js';
+import { ALICE_AND_BOB, captureEvents, captureLogger, expectRestartSurvived, freePort, ONE_CALL_PER_ITERATION, restartDuringSecondCall, startTarget, stepPassed } from './faultsSupport.js';
+import { processesInGroups, runCli, tempDir, writeScenario } from './support.js';
 
 // Faults of the SIP server, injected against real Chromium and SIP.js: the server
 // is the embedded one, started by the test as the scenario's target so the test
@@ -75,59 +75,27 @@ name: server-restart
 target: { url: "ws://127.0.0.1:${port}", domain: callwright.test }
 load: { iterations: ${iterations}, concurrency: 1 }
 ${ALICE_AND_BOB}
-steps:
-  - register: [alice, bob]
-  - call: { from: alice, to: bob }
-  - answer: bob
-  - expect: { state: established }
-  - wait: 2s
-  - hangup: alice
+${ONE_CALL_PER_ITERATION}
 `,
       join(out, 'server-restart.yaml'),
     );
-    let killedAtMs = 0;
-    let backAtMs = 0;
-    let restarted: Promise<void> | undefined;
-    const { reporter, events } = captureEvents((event) => {
-      if (restarted || !stepPassed(event, 2, 'expect established')) return;
-      restarted = (async () => {
-        killedAtMs = Date.now();
-        await server.stop();
-        await sleep(2_000);
+    const restart = restartDuringSecondCall({
+      stop: () => server.stop(),
+      start: async () => {
         server = await startTarget(port);
         servers.push(server);
-        backAtMs = Date.now();
-      })();
+      },
     });
     const log = captureLogger();
     const dir = join(out, 'server-restart');
-    const outcome = await runScenario({ scenario, outDir: dir, logger: log.logger, reporters: [reporter] });
+    const outcome = await runScenario({ scenario, outDir: dir, logger: log.logger, reporters: [restart.reporter] });
     allBrowserPids.push(...log.browserPids());
-    await restarted;
-    expect(backAtMs, 'the server was restarted mid-run').toBeGreaterThan(0);
+    await restart.restarted();
+    expect(restart.times.backAtMs, 'the server was restarted mid-run').toBeGreaterThan(0);
 
-    // Every planned call, exactly once, in the file and in the outcome.
-    const rows = readCsv(join(dir, 'calls.csv'));
-    const ids = Array.from({ length: iterations }, (_, i) => `${i + 1}.main`);
-    expect(rows.map((row) => row.call_id).sort()).toEqual(ids);
-    expect(outcome.calls.map((call) => call.callId).sort()).toEqual(ids);
-    const row = (id: string) => rows.find((r) => r.call_id === id)!;
-
-    // The call up when the server died: failed, for that reason.
-    expect(row('2.main')).toMatchObject({ result: 'failed', failure_reason: 'transport_lost' });
-    // Before and after: fine. The ones after needed the agents to reconnect and register again.
-    for (const id of ['1.main', '3.main', '4.main', '5.main']) expect(row(id), id).toMatchObject({ result: 'success', sip_status: '200' });
+    expectRestartSurvived({ dir, outcome, events: restart.events, iterations, killedAtMs: restart.times.killedAtMs });
+    // Only the calls after the restart reached the new server: it saw their INVITEs and no other.
     expect(server.stats().invites).toBe(3);
-
-    // Re-registration after the restart is an event, for both users.
-    const reRegistered = events.filter((e) => e.type === 'registration' && e.ok && e.atMs >= backAtMs).map((e) => (e.type === 'registration' ? e.role : ''));
-    expect(reRegistered.sort()).toEqual(['alice', 'bob']);
-    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
-    expect(logs.some((m) => /alice#0: SIP WebSocket lost/.test(m))).toBe(true);
-    expect(logs.some((m) => /alice#0: SIP WebSocket back after \d+\.\d s \(\d+ attempts\); re-registering/.test(m))).toBe(true);
-    const summary = readJson(join(dir, 'summary.json'));
-    expect(summary.calls).toMatchObject({ total: iterations, failed: 1, byReason: { transport_lost: 1 } });
-    expect(killedAtMs).toBeGreaterThan(0);
     expect(processesInGroups(log.browserPids())).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@ import { expect } from 'vitest';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { Reporter, RunEvent } from '../../src/results.js';
 import { startEmbeddedServer, type EmbeddedServerOptions, type EmbeddedSipServer } from '../../src/server/index.js';
-import type { CliRun } from './support.js';
+import type { RunOutcome } from '../../src/runner/run.js';
+import { readCsv, readJson, type CliRun } from './support.js';
 
 /** A TCP port nobody listens on right now (the kernel's pick, released). */
 export function freePort(): Promise<number> {
@@ -96,4 +97,56 @@ export function markerBrowser(dir: string): { path: string; marker: string } {
   writeFileSync(path, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`);
   chmodSync(path, 0o755);
   return { path, marker };
+}
+
+/** The steps of the server-restart tests: one call per iteration, up for 2 s, between alice and bob. */
+export const ONE_CALL_PER_ITERATION = `steps:
+  - register: [alice, bob]
+  - call: { from: alice, to: bob }
+  - answer: bob
+  - expect: { state: established }
+  - wait: 2s
+  - hangup: alice`;
+
+/**
+ * Stops the SIP server while the second iteration's call is up, and starts it
+ * again 2 s later: the reporter to give the run, its events, and when it happened.
+ */
+export function restartDuringSecondCall(server: { stop(): Promise<void>; start(): Promise<void> }) {
+  const times = { killedAtMs: 0, backAtMs: 0 };
+  let restarted: Promise<void> | undefined;
+  const capture = captureEvents((event) => {
+    if (restarted || !stepPassed(event, 2, 'expect established')) return;
+    restarted = (async () => {
+      times.killedAtMs = Date.now();
+      await server.stop();
+      await sleep(2_000);
+      await server.start();
+      times.backAtMs = Date.now();
+    })();
+  });
+  return { ...capture, times, restarted: () => restarted };
+}
+
+/**
+ * What a server restart during call 2 must leave: every planned call in
+ * calls.csv and in the outcome exactly once; call 2 failed as transport_lost,
+ * the others fine; both users registered again; the transport loss and the
+ * reconnection logged; summary.json counting the same.
+ */
+export function expectRestartSurvived(p: { dir: string; outcome: RunOutcome; events: RunEvent[]; iterations: number; killedAtMs: number; context?: string }): void {
+  const rows = readCsv(join(p.dir, 'calls.csv'));
+  const ids = Array.from({ length: p.iterations }, (_, i) => `${i + 1}.main`);
+  expect(rows.map((row) => row.call_id).sort()).toEqual(ids);
+  expect(p.outcome.calls.map((call) => call.callId).sort()).toEqual(ids);
+  const row = (id: string) => rows.find((r) => r.call_id === id)!;
+  expect(row('2.main'), p.context).toMatchObject({ result: 'failed', failure_reason: 'transport_lost' });
+  for (const id of ids.filter((id) => id !== '2.main')) expect(row(id), id).toMatchObject({ result: 'success', sip_status: '200' });
+  // The later calls reached bob only because both registered again after the restart.
+  const reRegistered = p.events.filter((e) => e.type === 'registration' && e.ok && e.atMs >= p.killedAtMs).map((e) => (e.type === 'registration' ? e.role : ''));
+  expect([...new Set(reRegistered)].sort()).toEqual(['alice', 'bob']);
+  const logs = p.events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+  expect(logs.some((m) => /alice#0: SIP WebSocket lost/.test(m))).toBe(true);
+  expect(logs.some((m) => /alice#0: SIP WebSocket back after \d+\.\d s \(\d+ attempts\); re-registering/.test(m))).toBe(true);
+  expect(readJson(join(p.dir, 'summary.json')).calls).toMatchObject({ total: p.iterations, failed: 1, byReason: { transport_lost: 1 } });
 }
