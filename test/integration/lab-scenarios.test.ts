@@ -180,8 +180,14 @@ describe.skipIf(labSkip !== undefined)(`lab scenarios through the CLI against a 
     const call = result.call('fromDevice');
     expect(call).toMatchObject({ result: 'success', sip_status: '200', callee_role: 'bob', codec_out: 'PCMU', codec_in: 'PCMU', one_way_audio: 'false' });
     expect(call['from']).toMatch(/^sip:sipp@127\.0\.0\.1/);
-    // Rang first: the 180 went out before bob's 0.5 s answer delay.
+    // It rang first (180 from the browser, then 200 after bob's 0.5 s answer delay); the answer the device got is plain RTP.
     expect(Number(call['setup_s'])).toBeGreaterThanOrEqual(0.5);
+    const deviceTrace = readFileSync(/SIPp trace: (\S+)/.exec(device!.stdout)![1]!, 'utf8');
+    const deviceSaw = sippMessages(/SIPp trace: (\S+)/.exec(device!.stdout)![1]!, call['sip_call_id']!).map((m) => /^(SIP\/2\.0 \d+|INVITE|ACK|BYE|CANCEL|INFO|UPDATE) /m.exec(m)?.[1]);
+    // First occurrences (a retransmission may repeat one), then the BYE's 200 last.
+    expect([...new Set(deviceSaw)]).toEqual(['INVITE', 'SIP/2.0 100', 'SIP/2.0 180', 'SIP/2.0 200', 'ACK', 'BYE']);
+    expect(deviceSaw.at(-1)).toBe('SIP/2.0 200');
+    expect(deviceTrace).toMatch(/SIP\/2\.0 200 OK[\s\S]*?m=audio \d+ RTP\/AVP 0\b/);
     expect(Number(call['duration_s'])).toBeGreaterThan(4);
     expect(Math.max(...rates(result, call['call_id']!, 'bob', 'in_packet_rate'))).toBeGreaterThan(40);
     expect(Math.max(...rates(result, call['call_id']!, 'bob', 'out_packet_rate'))).toBeGreaterThan(40);
