@@ -23,7 +23,7 @@
  * does it).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, totalmem, availableParallelism, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    md: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -68,6 +69,7 @@ if (args.help) {
   --only a,b,c,d          run only these parts
   --quick                 small sizes and short windows: a smoke check
   --out DIR               raw JSON folder (default bench/out)
+  --md FILE               the results table (default bench/results.md; bench/out/results-quick.md with --quick)
 `);
   process.exit(0);
 }
@@ -88,6 +90,8 @@ for (const size of [...config.sizes, ...config.lowCostSizes, config.perPageSize]
 }
 const outDir = resolve(args.out ?? join(ROOT, 'bench', 'out'));
 mkdirSync(outDir, { recursive: true });
+// Each run's step folders replace the last run's.
+rmSync(join(outDir, 'runs'), { recursive: true, force: true });
 const logger = createLogger(process.env.BENCH_LOG ?? 'warn');
 const log = (line) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -544,7 +548,7 @@ if (config.parts.has('d') && config.rates.length) await attempt('setup rate', me
 
 const doc = save();
 const md = markdown(doc);
-const mdFile = quick ? join(outDir, 'results-quick.md') : join(ROOT, 'bench', 'results.md');
+const mdFile = args.md ? resolve(args.md) : quick ? join(outDir, 'results-quick.md') : join(ROOT, 'bench', 'results.md');
 writeFileSync(mdFile, md);
 process.stdout.write(md + '\n');
 log(`raw: ${join(outDir, doc.file)}; table: ${mdFile}`);

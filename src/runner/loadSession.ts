@@ -157,6 +157,11 @@ export class LoadSession {
     return call;
   }
 
+  /** Saturated windows so far: what the `harness_saturated` threshold counts. */
+  saturatedWindows(): number {
+    return this.watchdog?.windowCount ?? 0;
+  }
+
   /** Stops sampling and the stats timer; the last stats row is written at the reporters' end. */
   stop(): void {
     this.watchdog?.stop();

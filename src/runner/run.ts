@@ -218,7 +218,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     let failed = 0;
     const abortWatch = abortingThresholds(thresholds).length
       ? setInterval(() => {
-          const decision = shouldAbort(thresholds, { calls, steps, summary: { registrations } }, (Date.now() - startedAtMs) / 1000);
+          const decision = shouldAbort(thresholds, { calls, steps, summary: { registrations }, harnessSaturatedCount: load.saturatedWindows() }, (Date.now() - startedAtMs) / 1000);
           if (decision.abort && !signal.aborted) {
             logger.warn(`stopping the run: ${decision.reason}`);
             stopController.abort();
@@ -276,7 +276,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     const harnessSummary = load.harnessSummary(calls);
     if (loadSummary) summary.load = loadSummary;
     if (harnessSummary) summary.harness = harnessSummary;
-    const thresholdResults = evaluateThresholds(thresholds, { calls, steps, summary });
+    const thresholdResults = evaluateThresholds(thresholds, { calls, steps, summary, harnessSaturatedCount: harnessSummary?.windows.length ?? 0 });
     summary.exitCode = verdictExitCode(summary, thresholdResults);
     await reporter.onEnd?.(summary, calls);
     await writeRunReports(outDir, { summary, calls, steps, thresholds: thresholdResults });

@@ -79,6 +79,10 @@ export class HarnessWatchdog {
     this.armed = true;
   }
 
+  get windowCount(): number {
+    return this.windows.length;
+  }
+
   get running(): boolean {
     return this.timer !== undefined;
   }

@@ -6,6 +6,7 @@ import { formatSummaryTable } from '../../src/report/summaryTable.js';
 import type { Reporter, RunEvent } from '../../src/results.js';
 import { runScenario } from '../../src/runner/run.js';
 import { parseScenario } from '../../src/scenario/index.js';
+import { parseThresholds } from '../../src/verdict/index.js';
 import { processesInGroups, readCsv, readJson, runCli, tempDir, writeScenario } from './support.js';
 
 // Real Chromium, real SIP.js, the real embedded server; small and bounded loads
@@ -145,6 +146,8 @@ load:
   statsPeriod: 1s
 options:
   watchdog: { interval: 0.5s }
+thresholds:
+  harness_saturated: ['count==0']
 ${heldCall}`, join(out, 'overload.yaml'));
     // Real overload of the harness: from the first start on, its event loop is busy 300 ms of every 370 ms
     // (a period out of step with the 500 ms between arrivals, so starts land in busy spells).
@@ -167,12 +170,16 @@ ${heldCall}`, join(out, 'overload.yaml'));
     let pids: () => number[] = () => [];
     const dir = join(out, 'overload-run');
     // The server takes 1 call at once: calls over it fail with 503 while the harness is saturated.
-    const outcome = await runScenario({ scenario, outDir: dir, logger, reporters: [hog], embeddedServer: { maxConcurrentCalls: 1 }, onReady: (r) => (pids = r.browserPids) }).finally(() => clearInterval(hogTimer));
+    const thresholds = parseThresholds(scenario.thresholds, scenario.file);
+    const outcome = await runScenario({ scenario, outDir: dir, logger, reporters: [hog], thresholds, embeddedServer: { maxConcurrentCalls: 1 }, onReady: (r) => (pids = r.browserPids) }).finally(() => clearInterval(hogTimer));
     allBrowserPids.push(...pids());
     const { summary } = outcome;
     expect(summary.harness?.saturated).toBe(true);
     expect(summary.harness!.windows.flatMap((w) => w.reasons)).toContain('event_loop_lag');
     expect(summary.harness!.peak!.eventLoopLagP99Ms).toBeGreaterThan(250);
+    // A CI run can gate on it: the harness_saturated threshold counts the saturated windows.
+    expect(outcome.thresholds[0]).toMatchObject({ passed: false, observed: summary.harness!.windows.length });
+    expect(summary.exitCode).toBe(99);
     expect(summary.load!.late).toBeGreaterThan(0);
     expect(summary.load!.startDelaySeconds.max).toBeGreaterThan(0.1);
     const failed = outcome.calls.filter((c) => c.result === 'failed');
