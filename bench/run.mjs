@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     md: { type: 'string' },
+    'from-json': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -69,6 +70,7 @@ if (args.help) {
   --only a,b,c,d          run only these parts
   --quick                 small sizes and short windows: a smoke check
   --out DIR               raw JSON folder (default bench/out)
+  --from-json FILE        measure nothing: write the table again from a raw JSON file
   --md FILE               the results table (default bench/results.md; bench/out/results-quick.md with --quick)
 `);
   process.exit(0);
@@ -91,7 +93,7 @@ for (const size of [...config.sizes, ...config.lowCostSizes, config.perPageSize]
 const outDir = resolve(args.out ?? join(ROOT, 'bench', 'out'));
 mkdirSync(outDir, { recursive: true });
 // Each run's step folders replace the last run's.
-rmSync(join(outDir, 'runs'), { recursive: true, force: true });
+if (!args['from-json']) rmSync(join(outDir, 'runs'), { recursive: true, force: true });
 const logger = createLogger(process.env.BENCH_LOG ?? 'warn');
 const log = (line) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -483,7 +485,7 @@ function markdown(doc) {
   const bestStd = best(std);
   const bestLow = best(low);
   target('>= 90 legs, default profile, >= 99% ok, <= 1% concealed', std.map((r) => `${r.legs}: ${pct(r.successRate, 1)} ok, ${pct(r.concealedRatio)} concealed`).join('; ') || '-', std.length ? (bestStd?.legs ?? 0) >= 90 : undefined);
-  target('>= 150 legs, low-cost profile, same terms', low.map((r) => `${r.legs}: ${pct(r.successRate, 1)} ok, ${pct(r.concealedRatio)} concealed (decoded legs only)`).join('; ') || '-', low.length ? (bestLow?.legs ?? 0) >= 150 : undefined);
+  target('>= 150 legs, low-cost profile, same terms', low.map((r) => `${r.legs}: ${pct(r.successRate, 1)} ok, ${pct(r.concealedRatio)} concealed`).join('; ') || '-', low.length ? (bestLow?.legs ?? 0) >= 150 : undefined);
   const overheads = held.filter((r) => r.kind === 'callwright' && floorOf(r)).map((r) => ({ legs: r.legs, profile: r.profile, ratio: r.chromiumCoresPerLeg / floorOf(r).chromiumCoresPerLeg, total: r.totalCoresPerLeg / floorOf(r).chromiumCoresPerLeg }));
   target(
     'CPU per leg within 1.15x of the bare floor (same codec, same run)',
@@ -531,6 +533,15 @@ const attempt = async (what, fn) => {
   }
   save();
 };
+
+if (args['from-json']) {
+  const doc = JSON.parse(readFileSync(resolve(args['from-json']), 'utf8'));
+  Object.assign(config, doc.config, { parts: new Set(doc.config.parts) });
+  const mdFile = args.md ? resolve(args.md) : join(ROOT, 'bench', 'results.md');
+  writeFileSync(mdFile, markdown(doc));
+  log(`table from ${args['from-json']}: ${mdFile}`);
+  process.exit(0);
+}
 
 log(`machine load before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 const measuredSizes = [...config.sizes.map((legs) => ({ legs, profile: 'standard' })), ...config.lowCostSizes.map((legs) => ({ legs, profile: 'low-cost' }))];
