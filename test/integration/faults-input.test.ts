@@ -139,6 +139,18 @@ steps:
     expectRefused(await runCli(['run', withCa, '--out', join(out, 'opts2'), '--insecure-tls']), '--insecure-tls: conflicts with target.caFile in the scenario');
   });
 
+  it('--metrics-port out of range and --concurrency given as a word: exit 2, no out dir, the value shown as given', async () => {
+    const dir = join(out, 'opts3');
+    const run = await runCli(['run', SCENARIO, '--out', dir, '--metrics-port', '99999', '--concurrency', 'many']);
+    expectRefused(
+      run,
+      'error: 2 problems with the options',
+      '--metrics-port: must be a port from 0 (any free one) to 65535, got 99999',
+      '--concurrency: must be a whole number of at least 1, got something that is not a number',
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('bad threshold expressions: exit 2, named, before anything starts', async () => {
     const file = writeScenario(out, 'bad-thresholds', `
 name: bad-thresholds

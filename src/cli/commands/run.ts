@@ -107,8 +107,10 @@ function applyOverrides(scenario: Scenario, args: RunArgs): Scenario {
   if (args.target !== undefined && !args.domain && !scenario.target) problems.push('--target needs --domain (the SIP domain of the accounts)');
   for (const name of ['iterations', 'concurrency'] as const) {
     const value = args[name];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) problems.push(`--${name}: must be a whole number of at least 1, got ${value}`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) problems.push(`--${name}: must be a whole number of at least 1, got ${shownNumber(value)}`);
   }
+  const port = args['metrics-port'];
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`--metrics-port: must be a port from 0 (any free one) to 65535, got ${shownNumber(port)}`);
   const url = args.target ?? scenario.target?.url;
   if (args['insecure-tls'] && !url?.startsWith('wss://')) problems.push('--insecure-tls: only applies to a wss:// target (--target or target.url)');
   if (args['insecure-tls'] && scenario.target?.caFile) problems.push('--insecure-tls: conflicts with target.caFile in the scenario: trust the server through its CA file, or accept any certificate, not both');
@@ -123,6 +125,11 @@ function applyOverrides(scenario: Scenario, args: RunArgs): Scenario {
     throw new InputError(`--concurrency ${concurrency}: the scenario's roles have accounts for ${accounts} calls at once`, 'add accounts to every role, or lower --concurrency');
   }
   return { ...scenario, target, load: { ...scenario.load, ...(iterations === undefined ? {} : { iterations }), concurrency } };
+}
+
+/** yargs turns a word given for a number option into NaN: say so instead of "NaN". */
+function shownNumber(value: number): string {
+  return Number.isNaN(value) ? 'something that is not a number' : String(value);
 }
 
 function verdictLine(exitCode: number, scenario: string, outDir: string): string {
