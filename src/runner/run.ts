@@ -256,6 +256,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       const made = new Set(runner.calls.keys());
       const stoppedBy = steps.findLast((step) => step.iteration === iteration && !step.ok);
       for (const call of unreachedCalls({ scenario, iteration, slot, made, agents, stoppedBy, interrupted: iterationSignal.aborted })) finishCall(call);
+      for (const call of runner.calls.values()) state.forget(call);
       if (ok) passed++;
       else failed++;
     });

@@ -81,6 +81,23 @@ export class RunState {
     if (call.calleeAgentId && !call.calleeLegId) this.waitingForCallee.add(call);
   }
 
+  /**
+   * Drops a reported call and its ended legs, so a long run's memory stays flat
+   * (its CallResult already holds what the reports need). A leg still up is kept.
+   */
+  forget(call: CallRecord): void {
+    for (const leg of this.legsOf(call)) {
+      if (!leg.ended) return;
+    }
+    for (const leg of this.legsOf(call)) {
+      this.legs.delete(leg.legId);
+      if (leg.sipCallId && this.callsBySipCallId.get(leg.sipCallId) === call) this.callsBySipCallId.delete(leg.sipCallId);
+    }
+    this.calls.delete(call.key);
+    this.callsByCallerLeg.delete(call.callerLegId);
+    this.waitingForCallee.delete(call);
+  }
+
   legOf(call: CallRecord, role: string | undefined): LegRecord | undefined {
     if (role === undefined || role === call.callerRole) return this.legs.get(call.callerLegId);
     if (role === call.calleeRole && call.calleeLegId) return this.legs.get(call.calleeLegId);
