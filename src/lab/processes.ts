@@ -74,10 +74,13 @@ export async function stopProgram(pgid: number, program: string, graceMs = 5000)
   const ours = () => processGroupMembers(pgid).filter((pid) => isRunning(pid, program));
   const running = ours();
   if (running.length === 0) return true;
+  // Wait for the whole group: a member that is exiting already has an empty command line, so
+  // `ours` no longer sees it although it is still there (seen in CI right after lab down).
+  const members = () => processGroupMembers(pgid);
   for (const pid of running.includes(pgid) ? [pgid] : running) signal(pid, 'SIGTERM');
-  if (await waitUntilNone(ours, graceMs)) return true;
+  if (await waitUntilNone(members, graceMs)) return true;
   for (const pid of ours()) signal(pid, 'SIGKILL');
-  return waitUntilNone(ours, 2000);
+  return waitUntilNone(members, 2000);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
