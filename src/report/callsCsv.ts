@@ -1,43 +1,45 @@
 import { join } from 'node:path';
 import type { CallResult, Reporter } from '../results.js';
-import { CsvFile, fieldColumns, isoTime } from './csvFile.js';
+import { CsvFile, fieldColumns, isoTime, type FieldHeaders } from './csvFile.js';
 
 export const CALLS_CSV = 'calls.csv';
 
 /** Column order is part of the output's contract: append new columns at the end. */
+export const CALL_HEADERS: FieldHeaders<CallResult> = {
+  callId: 'call_id',
+  scenario: 'scenario',
+  iteration: 'iteration',
+  name: 'name',
+  callerRole: 'caller_role',
+  calleeRole: 'callee_role',
+  from: 'from',
+  to: 'to',
+  sipCallId: 'sip_call_id',
+  startedAtMs: 'started_at',
+  timeTo180Seconds: 'time_to_180_s',
+  setupSeconds: 'setup_s',
+  timeToFirstAudioSeconds: 'time_to_first_audio_s',
+  durationSeconds: 'duration_s',
+  result: 'result',
+  failureExpected: 'failure_expected',
+  sipStatus: 'sip_status',
+  failureReason: 'failure_reason',
+  failureDetail: 'failure_detail',
+  inviteBytes: 'invite_bytes',
+  codecOut: 'codec_out',
+  codecIn: 'codec_in',
+  packetsLost: 'packets_lost',
+  packetLossRatio: 'packet_loss_ratio',
+  jitterSeconds: 'jitter_s',
+  rttSeconds: 'rtt_s',
+  mos: 'mos',
+  concealedRatio: 'concealed_ratio',
+  oneWayAudio: 'one_way_audio',
+  harnessSaturated: 'harness_saturated',
+};
+
 export const CALL_COLUMNS = fieldColumns<CallResult>(
-  {
-    callId: 'call_id',
-    scenario: 'scenario',
-    iteration: 'iteration',
-    name: 'name',
-    callerRole: 'caller_role',
-    calleeRole: 'callee_role',
-    from: 'from',
-    to: 'to',
-    sipCallId: 'sip_call_id',
-    startedAtMs: 'started_at',
-    timeTo180Seconds: 'time_to_180_s',
-    setupSeconds: 'setup_s',
-    timeToFirstAudioSeconds: 'time_to_first_audio_s',
-    durationSeconds: 'duration_s',
-    result: 'result',
-    failureExpected: 'failure_expected',
-    sipStatus: 'sip_status',
-    failureReason: 'failure_reason',
-    failureDetail: 'failure_detail',
-    inviteBytes: 'invite_bytes',
-    codecOut: 'codec_out',
-    codecIn: 'codec_in',
-    packetsLost: 'packets_lost',
-    packetLossRatio: 'packet_loss_ratio',
-    jitterSeconds: 'jitter_s',
-    rttSeconds: 'rtt_s',
-    mos: 'mos',
-    concealedRatio: 'concealed_ratio',
-    oneWayAudio: 'one_way_audio',
-    harnessSaturated: 'harness_saturated',
-  },
+  CALL_HEADERS,
   { startedAtMs: isoTime },
 );
 

@@ -9,13 +9,16 @@ export interface CsvColumn<Row> {
   readonly cell: (row: Row) => CsvCell;
 }
 
+/** A column header for every field of Row, optional ones too. */
+export type FieldHeaders<Row> = { readonly [Field in keyof Required<Row>]: string };
+
 /**
  * One column per field of Row, in the order given. The mapped type lists every
  * field (optional ones too), so adding a field to Row in src/results.ts fails to
  * compile until someone decides its column: "every field" stays true.
  */
 export function fieldColumns<Row>(
-  headers: { readonly [Field in keyof Required<Row>]: string },
+  headers: FieldHeaders<Row>,
   formats: { readonly [Field in keyof Row]?: (value: Row[Field]) => CsvCell } = {},
 ): CsvColumn<Row>[] {
   return (Object.keys(headers) as (keyof Row)[]).map((field) => {

@@ -5,11 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeRunDir } from '../../test/unit/runDir.js';
 import { syntheticRun } from '../../test/unit/syntheticRun.js';
 import { InputError } from '../errors.js';
-import { CALL_COLUMNS } from './callsCsv.js';
 import { parseCsv } from './csvRead.js';
-import { CALL_FIELDS, readRunFiles, readSamplesCsv, SAMPLE_FIELDS, STEP_FIELDS } from './runFiles.js';
-import { SAMPLE_COLUMNS } from './samplesCsv.js';
-import { STEP_COLUMNS } from './stepsCsv.js';
+import { readRunFiles, readSamplesCsv } from './runFiles.js';
 
 const root = mkdtempSync(join(tmpdir(), 'callwright-runfiles-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -35,14 +32,6 @@ describe('reading a run folder back', () => {
     const samples = [];
     for await (const sample of readSamplesCsv(files.samplesPath!)) samples.push(sample);
     expect(samples).toEqual(asWritten(run.samples));
-  });
-
-  it('reads every column the writers write', () => {
-    const columns = (fields: Record<string, readonly [string, unknown]>) => Object.values(fields).map(([column]) => column).sort();
-    expect(columns(CALL_FIELDS)).toEqual(CALL_COLUMNS.map((column) => column.header).sort());
-    expect(columns(STEP_FIELDS)).toEqual(STEP_COLUMNS.map((column) => column.header).sort());
-    // samples.csv also has a human-readable `at`, a copy of at_ms.
-    expect(columns(SAMPLE_FIELDS)).toEqual(SAMPLE_COLUMNS.map((column) => column.header).filter((header) => header !== 'at').sort());
   });
 
   it('names the file, line and column of a bad cell', async () => {

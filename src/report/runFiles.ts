@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { FAILURE_REASONS, type CallResult, type FailureReason, type LegSample, type RunSummary, type StepResult } from '../results.js';
-import { CALLS_CSV } from './callsCsv.js';
+import { CALL_HEADERS, CALLS_CSV } from './callsCsv.js';
+import type { FieldHeaders } from './csvFile.js';
 import { readCsvRecords, type CsvRecord } from './csvRead.js';
-import { SAMPLES_CSV } from './samplesCsv.js';
-import { STEPS_CSV } from './stepsCsv.js';
+import { SAMPLE_HEADERS, SAMPLES_CSV } from './samplesCsv.js';
+import { STEP_HEADERS, STEPS_CSV } from './stepsCsv.js';
 import { SUMMARY_JSON } from './summaryJson.js';
 
 const FILE_HINT = 'give the --out folder of a finished callwright run (it holds calls.csv, steps.csv, samples.csv and summary.json)';
@@ -63,79 +64,86 @@ function toNumber(cell: string): number {
 /** Every field of Row with its column and decoder: adding a field to Row fails to compile until it is read back too. */
 type Fields<Row> = { readonly [Field in keyof Required<Row>]: readonly [column: string, decoder: Decoder<Row[Field]>] };
 
-export const CALL_FIELDS: Fields<CallResult> = {
-  callId: ['call_id', text],
-  scenario: ['scenario', text],
-  iteration: ['iteration', number],
-  name: ['name', text],
-  callerRole: ['caller_role', text],
-  calleeRole: ['callee_role', optionalText],
-  from: ['from', text],
-  to: ['to', text],
-  sipCallId: ['sip_call_id', optionalText],
-  startedAtMs: ['started_at', time],
-  timeTo180Seconds: ['time_to_180_s', optionalNumber],
-  setupSeconds: ['setup_s', optionalNumber],
-  timeToFirstAudioSeconds: ['time_to_first_audio_s', optionalNumber],
-  durationSeconds: ['duration_s', optionalNumber],
-  result: ['result', oneOf(['success', 'failed'] as const)],
-  failureExpected: ['failure_expected', boolean],
-  sipStatus: ['sip_status', optionalNumber],
-  failureReason: ['failure_reason', failureReason],
-  failureDetail: ['failure_detail', optionalText],
-  inviteBytes: ['invite_bytes', optionalNumber],
-  codecOut: ['codec_out', optionalText],
-  codecIn: ['codec_in', optionalText],
-  packetsLost: ['packets_lost', optionalNumber],
-  packetLossRatio: ['packet_loss_ratio', optionalNumber],
-  jitterSeconds: ['jitter_s', optionalNumber],
-  rttSeconds: ['rtt_s', optionalNumber],
-  mos: ['mos', optionalNumber],
-  concealedRatio: ['concealed_ratio', optionalNumber],
-  oneWayAudio: ['one_way_audio', boolean],
-  harnessSaturated: ['harness_saturated', optional(boolean)],
-};
+/** The column names are the writers' own (one list per file), so reading and writing cannot drift apart. */
+function withHeaders<Row>(headers: FieldHeaders<Row>, decoders: { readonly [Field in keyof Required<Row>]: Decoder<Row[Field]> }): Fields<Row> {
+  const fields: Record<string, readonly [string, Decoder<unknown>]> = {};
+  for (const field of Object.keys(decoders) as (keyof Row & string)[]) fields[field] = [headers[field], decoders[field] as Decoder<unknown>];
+  return fields as unknown as Fields<Row>;
+}
 
-export const STEP_FIELDS: Fields<StepResult> = {
-  scenario: ['scenario', text],
-  iteration: ['iteration', number],
-  index: ['index', number],
-  name: ['name', text],
-  kind: ['kind', text],
-  role: ['role', optionalText],
-  call: ['call', optionalText],
-  ok: ['ok', boolean],
-  failureReason: ['failure_reason', failureReason],
-  detail: ['detail', optionalText],
-  sipStatus: ['sip_status', optionalNumber],
-  startedAtMs: ['started_at', time],
-  durationSeconds: ['duration_s', number],
-};
+const CALL_FIELDS = withHeaders<CallResult>(CALL_HEADERS, {
+  callId: text,
+  scenario: text,
+  iteration: number,
+  name: text,
+  callerRole: text,
+  calleeRole: optionalText,
+  from: text,
+  to: text,
+  sipCallId: optionalText,
+  startedAtMs: time,
+  timeTo180Seconds: optionalNumber,
+  setupSeconds: optionalNumber,
+  timeToFirstAudioSeconds: optionalNumber,
+  durationSeconds: optionalNumber,
+  result: oneOf(['success', 'failed'] as const),
+  failureExpected: boolean,
+  sipStatus: optionalNumber,
+  failureReason,
+  failureDetail: optionalText,
+  inviteBytes: optionalNumber,
+  codecOut: optionalText,
+  codecIn: optionalText,
+  packetsLost: optionalNumber,
+  packetLossRatio: optionalNumber,
+  jitterSeconds: optionalNumber,
+  rttSeconds: optionalNumber,
+  mos: optionalNumber,
+  concealedRatio: optionalNumber,
+  oneWayAudio: boolean,
+  harnessSaturated: optional(boolean),
+});
 
-export const SAMPLE_FIELDS: Fields<LegSample> = {
-  atMs: ['at_ms', number],
-  scenario: ['scenario', text],
-  callId: ['call_id', text],
-  legId: ['leg_id', text],
-  role: ['role', text],
-  direction: ['direction', oneOf(['outgoing', 'incoming'] as const)],
-  codecIn: ['codec_in', optionalText],
-  codecOut: ['codec_out', optionalText],
-  packetsReceived: ['packets_received', number],
-  packetsSent: ['packets_sent', number],
-  bytesReceived: ['bytes_received', number],
-  bytesSent: ['bytes_sent', number],
-  packetsLost: ['packets_lost', number],
-  inPacketRate: ['in_packet_rate', number],
-  outPacketRate: ['out_packet_rate', number],
-  jitterSeconds: ['jitter_s', optionalNumber],
-  rttSeconds: ['rtt_s', optionalNumber],
-  audioLevel: ['audio_level', optionalNumber],
-  audioEnergyRate: ['audio_energy_rate', optionalNumber],
-  concealedRatio: ['concealed_ratio', optionalNumber],
-  videoFramesDecoded: ['video_frames_decoded', optionalNumber],
-  videoFramesEncoded: ['video_frames_encoded', optionalNumber],
-};
+const STEP_FIELDS = withHeaders<StepResult>(STEP_HEADERS, {
+  scenario: text,
+  iteration: number,
+  index: number,
+  name: text,
+  kind: text,
+  role: optionalText,
+  call: optionalText,
+  ok: boolean,
+  failureReason,
+  detail: optionalText,
+  sipStatus: optionalNumber,
+  startedAtMs: time,
+  durationSeconds: number,
+});
+
+const SAMPLE_FIELDS = withHeaders<LegSample>(SAMPLE_HEADERS, {
+  atMs: number,
+  scenario: text,
+  callId: text,
+  legId: text,
+  role: text,
+  direction: oneOf(['outgoing', 'incoming'] as const),
+  codecIn: optionalText,
+  codecOut: optionalText,
+  packetsReceived: number,
+  packetsSent: number,
+  bytesReceived: number,
+  bytesSent: number,
+  packetsLost: number,
+  inPacketRate: number,
+  outPacketRate: number,
+  jitterSeconds: optionalNumber,
+  rttSeconds: optionalNumber,
+  audioLevel: optionalNumber,
+  audioEnergyRate: optionalNumber,
+  concealedRatio: optionalNumber,
+  videoFramesDecoded: optionalNumber,
+  videoFramesEncoded: optionalNumber,
+});
 
 /** Rows of one of the run's CSV files, typed; a bad cell is an InputError naming file, line and column. */
 export async function* readRows<Row>(path: string, fields: Fields<Row>): AsyncGenerator<Row> {

@@ -1,35 +1,37 @@
 import { join } from 'node:path';
 import type { LegSample, Reporter, RunEvent } from '../results.js';
-import { CsvFile, fieldColumns, isoTime, type CsvColumn } from './csvFile.js';
+import { CsvFile, fieldColumns, isoTime, type CsvColumn, type FieldHeaders } from './csvFile.js';
 
 export const SAMPLES_CSV = 'samples.csv';
 
+export const SAMPLE_HEADERS: FieldHeaders<LegSample> = {
+  atMs: 'at_ms',
+  scenario: 'scenario',
+  callId: 'call_id',
+  legId: 'leg_id',
+  role: 'role',
+  direction: 'direction',
+  codecIn: 'codec_in',
+  codecOut: 'codec_out',
+  packetsReceived: 'packets_received',
+  packetsSent: 'packets_sent',
+  bytesReceived: 'bytes_received',
+  bytesSent: 'bytes_sent',
+  packetsLost: 'packets_lost',
+  inPacketRate: 'in_packet_rate',
+  outPacketRate: 'out_packet_rate',
+  jitterSeconds: 'jitter_s',
+  rttSeconds: 'rtt_s',
+  audioLevel: 'audio_level',
+  audioEnergyRate: 'audio_energy_rate',
+  concealedRatio: 'concealed_ratio',
+  videoFramesDecoded: 'video_frames_decoded',
+  videoFramesEncoded: 'video_frames_encoded',
+};
+
 export const SAMPLE_COLUMNS: readonly CsvColumn<LegSample>[] = [
   { header: 'at', cell: (sample) => isoTime(sample.atMs) },
-  ...fieldColumns<LegSample>({
-    atMs: 'at_ms',
-    scenario: 'scenario',
-    callId: 'call_id',
-    legId: 'leg_id',
-    role: 'role',
-    direction: 'direction',
-    codecIn: 'codec_in',
-    codecOut: 'codec_out',
-    packetsReceived: 'packets_received',
-    packetsSent: 'packets_sent',
-    bytesReceived: 'bytes_received',
-    bytesSent: 'bytes_sent',
-    packetsLost: 'packets_lost',
-    inPacketRate: 'in_packet_rate',
-    outPacketRate: 'out_packet_rate',
-    jitterSeconds: 'jitter_s',
-    rttSeconds: 'rtt_s',
-    audioLevel: 'audio_level',
-    audioEnergyRate: 'audio_energy_rate',
-    concealedRatio: 'concealed_ratio',
-    videoFramesDecoded: 'video_frames_decoded',
-    videoFramesEncoded: 'video_frames_encoded',
-  }),
+  ...fieldColumns<LegSample>(SAMPLE_HEADERS),
 ];
 
 export interface SamplesCsvOptions {

@@ -1,25 +1,27 @@
 import { join } from 'node:path';
 import type { Reporter, RunEvent, StepResult } from '../results.js';
-import { CsvFile, fieldColumns, isoTime } from './csvFile.js';
+import { CsvFile, fieldColumns, isoTime, type FieldHeaders } from './csvFile.js';
 
 export const STEPS_CSV = 'steps.csv';
 
+export const STEP_HEADERS: FieldHeaders<StepResult> = {
+  scenario: 'scenario',
+  iteration: 'iteration',
+  index: 'index',
+  name: 'name',
+  kind: 'kind',
+  role: 'role',
+  call: 'call',
+  ok: 'ok',
+  failureReason: 'failure_reason',
+  detail: 'detail',
+  sipStatus: 'sip_status',
+  startedAtMs: 'started_at',
+  durationSeconds: 'duration_s',
+};
+
 export const STEP_COLUMNS = fieldColumns<StepResult>(
-  {
-    scenario: 'scenario',
-    iteration: 'iteration',
-    index: 'index',
-    name: 'name',
-    kind: 'kind',
-    role: 'role',
-    call: 'call',
-    ok: 'ok',
-    failureReason: 'failure_reason',
-    detail: 'detail',
-    sipStatus: 'sip_status',
-    startedAtMs: 'started_at',
-    durationSeconds: 'duration_s',
-  },
+  STEP_HEADERS,
   { startedAtMs: isoTime },
 );
 
