@@ -108,35 +108,29 @@ ${answerBlock('reinvite', 'reanswered')}
   <recv request="ACK" next="inCall"/>
 
   <label id="info"/>
-  <send next="inCall">
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${emptyOk('inCall')}
 
   <label id="bye"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${emptyOk()}
   <label id="end"/>
 </scenario>
 `;
+}
+
+/** A 200 OK without a body, to the request just received (INFO, BYE). */
+function emptyOk(nextLabel?: string): string {
+  return `  <send${nextLabel ? ` next="${nextLabel}"` : ''}>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>`;
 }
 
 /**
