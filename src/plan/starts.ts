@@ -7,6 +7,7 @@
  * drops too; queueing would hide the overload).
  */
 import type { DropReason } from '../results.js';
+import { percentileOfSorted } from '../report/aggregate.js';
 
 export interface StartRules {
   lateAfterSeconds: number;
@@ -78,17 +79,4 @@ export class StartTally {
       peakConcurrent: this.peak,
     };
   }
-}
-
-/** Linear interpolation between closest ranks; undefined for no values. */
-export function percentileOfSorted(sorted: readonly number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const rank = (p / 100) * (sorted.length - 1);
-  const low = Math.floor(rank);
-  const high = Math.ceil(rank);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
-}
-
-export function percentile(values: readonly number[], p: number): number | undefined {
-  return percentileOfSorted([...values].sort((a, b) => a - b), p);
 }

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { CsvFile, type CsvColumn } from '../report/csvFile.js';
 import { DROP_REASONS, FAILURE_REASONS, type CallResult, type DropReason, type FailureReason, type HarnessSample, type Reporter, type RunEvent, type RunInfo, type RunSummary } from '../results.js';
-import { percentile } from '../plan/starts.js';
+import { percentile } from '../report/aggregate.js';
 
 export const STATS_CSV = 'stats.csv';
 
