@@ -177,7 +177,9 @@ export interface LoadSummary {
   slots: number;
   late: number;
   droppedByReason: Record<DropReason, number>;
+  /** Start delays of started iterations: how far behind plan the harness was. */
   startDelaySeconds: { p50?: number; p95?: number; max?: number };
+  /** Most iterations running at once. */
   peakConcurrent: number;
 }
 

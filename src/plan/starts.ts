@@ -6,7 +6,7 @@
  * the server never asked for; with no free slot it is dropped at once (k6
  * drops too; queueing would hide the overload).
  */
-import type { DropReason } from '../results.js';
+import type { DropReason, LoadSummary } from '../results.js';
 import { percentileOfSorted } from '../report/aggregate.js';
 
 export interface StartRules {
@@ -24,16 +24,11 @@ export function decideStart(input: { plannedAtMs: number; nowMs: number; slotFre
   return { start: true, delaySeconds, late: delaySeconds > rules.lateAfterSeconds };
 }
 
-export interface StartCounts {
+/** The load summary's late/dropped/delay/peak figures, with the totals behind them. */
+export interface StartCounts extends Omit<LoadSummary, 'model' | 'slots'> {
   planned: number;
   started: number;
-  late: number;
   dropped: number;
-  droppedByReason: Record<DropReason, number>;
-  /** Start delays of started iterations: how far behind plan the harness was. */
-  startDelaySeconds: { p50?: number; p95?: number; max?: number };
-  /** Most iterations running at once. */
-  peakConcurrent: number;
 }
 
 /** Counts decisions as they are made; `planned` is always started + dropped. */
