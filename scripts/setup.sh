@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 packages=(chromium)
 if [[ "${1:-}" == "--lab" ]]; then
-  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables libxml2-utils)
+  # tshark: test/integration/wire-timings.test.ts captures the lab's WebSocket on lo to check reported timings against the wire.
+  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables libxml2-utils tshark)
 fi
 
 missing=()

@@ -18,6 +18,12 @@ export const FAILURE_REASONS = [
   'canceled', // hung up before answer
   'dropped', // planned but never started (harness busy or stopping)
   'interrupted', // the run was stopped (Ctrl-C) while this was in progress
+  'no_candidates', // an offer or answer had no ICE candidate for a media section: it could never carry media
+  'ice_failed', // ICE connectivity checks failed: no candidate pair works between the two ends
+  'dtls_failed', // ICE connected but the DTLS handshake (SRTP keys) failed
+  'media_stopped', // received audio stopped mid-call after having flowed (not on hold)
+  'silent_audio', // packets kept arriving but their audio went silent mid-call
+  'harness_saturated', // the failure came while callwright itself was stalled (a page's main thread or Node): the harness's, not the server's
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -94,11 +100,14 @@ export interface CallResult {
   to: string;
   sipCallId?: string;
   startedAtMs: number;
-  /** INVITE sent -> first 180/183. */
+  /**
+   * Post-dial delay (RFC 6076 session request delay to the first provisional):
+   * first INVITE on the caller's WebSocket -> first 18x received there. Column pdd_s.
+   */
   timeTo180Seconds?: number;
-  /** Call started -> established (200 OK seen by the caller). */
+  /** First INVITE sent -> 200 OK received, both where the caller's WebSocket meets them (RFC 6076 SRD to the final response). */
   setupSeconds?: number;
-  /** Established -> first received audio packet at the caller. */
+  /** 200 OK received (wire) -> first received audio packet at the caller. */
   timeToFirstAudioSeconds?: number;
   /** Established -> ended. */
   durationSeconds?: number;
@@ -124,6 +133,71 @@ export interface CallResult {
   oneWayAudio: boolean;
   /** The harness was saturated at some time during this call: a failure may be the harness's, not the server's. */
   harnessSaturated?: boolean;
+  /** Harness time before the wire: the call decided -> its first INVITE handed to the WebSocket (media, ICE gathering, SDP). */
+  harnessPrepSeconds?: number;
+  /** The answer delay the scenario configured (answer step `after`, autoAnswer): part of setup_s, subtract it to see the server's time. */
+  answerDelaySeconds?: number;
+  /** At a callwright callee: INVITE received -> 200 OK sent (its configured delay plus its own answer work). */
+  calleeAnswerSeconds?: number;
+  /** RFC 6076 session disconnect delay: BYE sent -> its final response received, on the side that hung up. */
+  disconnectSeconds?: number;
+  /** When the first INVITE left the caller's WebSocket (epoch ms), to match calls with a capture. */
+  inviteSentAtMs?: number;
+  /** Caller's ICE gathering for its offer (ms). */
+  iceGatheringMs?: number;
+  /** Caller's first INVITE sent -> its ICE connected (ms). */
+  iceConnectedMs?: number;
+  /** Caller's selected candidate pair, `host/udp 127.0.0.1:50000 -> host/udp 127.0.0.1:50002`. */
+  candidatePair?: string;
+  /** Seconds after the call started at which received audio stopped or went silent (first such moment on any leg). */
+  audioInterruptedAtSeconds?: number;
+  /** The call's SIP log and last statistics, relative to the out dir (failed calls, and a sample of others). */
+  evidence?: string;
+  /** Each callwright leg of the call, with its transport timeline (legs.csv; not in calls.csv, so absent when calls.csv is read back). */
+  legs?: LegResult[];
+}
+
+/** A call as calls.csv holds it: everything but the per-leg detail (legs.csv). */
+export type CallRow = Omit<CallResult, 'legs'>;
+
+/** Timestamps are epoch ms; undefined when the moment never came. */
+export interface LegResult {
+  callId: string;
+  legId: string;
+  role: string;
+  agentId: string;
+  direction: 'outgoing' | 'incoming';
+  sipCallId?: string;
+  /** ICE gathering of this leg's offer or answer. */
+  iceGatheringMs?: number;
+  iceCandidates?: number;
+  /** Candidate types gathered, e.g. `host` or `host+srflx`. */
+  iceCandidateTypes?: string;
+  /** complete, usable (every media section had one), timeout, fixed (iceGathering: complete hit its timeout). */
+  iceGatheringEndedBy?: string;
+  /** Media sections that went out with no candidate. */
+  iceMissingMids?: string;
+  /** Transport state changes, `layer:state@+seconds` from the leg's creation, `;`-separated. */
+  transportTimeline: string;
+  iceConnectedAtMs?: number;
+  dtlsConnectedAtMs?: number;
+  /** Last ICE / DTLS / connection states seen. */
+  iceState?: string;
+  dtlsState?: string;
+  connectionState?: string;
+  localCandidate?: string;
+  remoteCandidate?: string;
+  firstRtpSentAtMs?: number;
+  firstRtpReceivedAtMs?: number;
+  createdAtMs?: number;
+  endedAtMs?: number;
+  /** Received audio stopped / went silent (epoch ms), when it did after having flowed. */
+  audioStoppedAtMs?: number;
+  audioSilentAtMs?: number;
+  /** Worst main-thread lag of the leg's page while the leg lived (ms). */
+  pageLagMaxMs?: number;
+  /** The leg's last getStats sample (for evidence); not a CSV column. */
+  lastStats?: unknown;
 }
 
 /** One leg's getStats sample, made relative (rates over the last interval). */
@@ -169,7 +243,14 @@ export type RunEvent =
   /** A planned iteration that never started. */
   | { type: 'iterationDropped'; atMs: number; scenario: string; plannedAtMs?: number; reason: DropReason }
   /** One watchdog sample; saturated with the reasons when the harness is the bottleneck. */
-  | { type: 'harness'; atMs: number; scenario: string; sample: HarnessSample; saturated: boolean; reasons: SaturationReason[] };
+  | { type: 'harness'; atMs: number; scenario: string; sample: HarnessSample; saturated: boolean; reasons: SaturationReason[] }
+  /**
+   * One SIP message of a call as an agent's WebSocket sent or received it (credentials
+   * already redacted in the page). For evidence of failed calls; never a metric.
+   */
+  | { type: 'sipMessage'; atMs: number; scenario: string; agentId: string; sipCallId: string; sent: boolean; raw: string }
+  /** A page's main-thread health over one interval: stalled when lagMaxMs passes the watchdog's event-loop bound. */
+  | { type: 'pageHealth'; atMs: number; scenario: string; pageId: string; lagMaxMs: number; longTasksMs: number; legs: number; stalled: boolean };
 
 /** How the load went: what the scheduler started, late and dropped. */
 export interface LoadSummary {

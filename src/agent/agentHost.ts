@@ -1,11 +1,15 @@
-import { Invitation, Inviter, Messager, Registerer, RegistererState, RequestPendingError, UserAgent, UserAgentState, Web } from 'sip.js';
+import { Invitation, Inviter, Messager, Registerer, RegistererState, RequestPendingError, UserAgent, UserAgentState } from 'sip.js';
 import type { CallCommand, CreateAgentCommand, PageConfig } from '../protocol/commands.js';
 import { Leg, type Emit } from './leg.js';
 import type { SharedCapture } from './mediaCapture.js';
 import { addSessionLines } from './sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
 import { playsReceivedAudio } from './playout.js';
-import { readSipMessage, replaceSipBody, TappedTransport, utf8Length, type SipTapMessage } from './sipTap.js';
+import { readSipMessage, redactCredentials, replaceSipBody, TappedTransport, utf8Length, type SipTapMessage } from './sipTap.js';
+import { gatheringHandlerFactory } from './gatheringHandler.js';
+
+/** Methods whose messages are no call's: not streamed to Node as SIP evidence. */
+const NOT_CALL_METHODS = new Set(['REGISTER', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH']);
 
 /** Backoff between reconnection attempts after the SIP WebSocket drops: 0.5 s, doubling, at most 4 s; until the agent is destroyed. */
 export const RECONNECT_FIRST_DELAY_MS = 500;
@@ -55,12 +59,12 @@ export class AgentHost {
       displayName: command.displayName,
       transportConstructor: TappedTransport,
       transportOptions: { server: command.wsUrl, connectionTimeout: 5, traceSip: false },
-      sessionDescriptionHandlerFactory: Web.defaultSessionDescriptionHandlerFactory((constraints) => capture.streamFor(constraints)),
-      sessionDescriptionHandlerFactoryOptions: {
-        iceGatheringTimeout: config.iceGatheringTimeoutMs,
+      sessionDescriptionHandlerFactory: gatheringHandlerFactory((constraints) => capture.streamFor(constraints), {
+        mode: config.iceGatheringMode,
+        timeoutMs: config.iceGatheringTimeoutMs,
         // rtpengine answers without a=group:BUNDLE, which Chrome rejects under max-bundle.
         peerConnectionConfiguration: { iceServers: config.iceServers, bundlePolicy: 'balanced' },
-      },
+      }),
       logBuiltinEnabled: false,
       logLevel: 'error',
       logConnector: (level, category, label, content) => {
@@ -267,7 +271,7 @@ export class AgentHost {
 
   private onInvite(invitation: Invitation): void {
     const legId = this.legs.nextIncomingLegId(this.agentId);
-    this.track(legId, 'incoming', invitation);
+    const leg = this.track(legId, 'incoming', invitation);
     this.emit({
       type: 'legCreated',
       agentId: this.agentId,
@@ -281,6 +285,15 @@ export class AgentHost {
     // The INVITE went through the tap before this leg existed: record the offer it carried now.
     const offer = invitation.request.body;
     if (offer) this.emit({ type: 'sdp', legId, atMs: Date.now(), sent: false, offer: true, bytes: utf8Length(invitation.request.data), sdp: offer });
+    const after = this.command.autoAnswerAfterMs;
+    if (after !== undefined) {
+      setTimeout(() => {
+        if (leg.ended || leg.established) return;
+        this.answer(leg, { audio: true, video: false }).catch((error: unknown) =>
+          this.emit({ type: 'commandFailed', atMs: Date.now(), command: 'answer', id: legId, error: errorText(error) }),
+        );
+      }, after);
+    }
   }
 
   /** A REFER received on one of our legs: accept it and call the target, as a phone would. */
@@ -345,10 +358,14 @@ export class AgentHost {
 
   private onSipMessage(tap: SipTapMessage): void {
     const message = readSipMessage(tap.raw);
-    if (!message.callId || message.cseqMethod !== 'INVITE') return;
+    if (!message.callId) return;
+    if (message.cseqMethod && !NOT_CALL_METHODS.has(message.cseqMethod)) {
+      this.emit({ type: 'sip', agentId: this.agentId, atMs: tap.atMs, sent: tap.sent, sipCallId: message.callId, raw: redactCredentials(tap.raw) });
+    }
+    if (message.cseqMethod !== 'INVITE') return;
     const leg = this.legsByCallId.get(message.callId);
     if (!leg) return;
-    const atMs = Date.now();
+    const atMs = tap.atMs;
     if (tap.sent && message.method === 'INVITE' && !message.hasToTag) {
       this.emit({ type: 'inviteSent', legId: leg.legId, atMs, bytes: tap.bytes });
     }

@@ -16,7 +16,7 @@ export class EventSink {
 
   emit(event: AgentEvent): void {
     this.batch.push(event);
-    const soon = event.type !== 'stats' && event.type !== 'log';
+    const soon = event.type !== 'stats' && event.type !== 'log' && event.type !== 'pageHealth';
     this.schedule(soon ? 5 : this.flushIntervalMs);
   }
 

@@ -2,7 +2,8 @@ import { Invitation, Inviter, Session, SessionState, UserAgent, Web } from 'sip.
 import type { Core, SessionDescriptionHandlerModifier } from 'sip.js';
 
 type IncomingResponse = Core.IncomingResponse;
-import type { AgentEvent, LegDirection, LegEndCause } from '../protocol/events.js';
+import { pairKey, type AgentEvent, type LegDirection, type LegEndCause, type TransportLayer } from '../protocol/events.js';
+import { GatheringSessionDescriptionHandler } from './gatheringHandler.js';
 import { readMediaSample } from './statsReader.js';
 
 export type Emit = (event: AgentEvent) => void;
@@ -18,6 +19,11 @@ export class Leg {
   private endCause: LegEndCause | undefined;
   private player: HTMLAudioElement | undefined;
   private readonly firstMediaSeen = new Set<string>();
+  private readonly firstMediaSentSeen = new Set<string>();
+  private readonly transportStates = new Map<TransportLayer, string>();
+  private readonly watchedDtls = new Set<RTCDtlsTransport>();
+  /** The selected candidate pair last reported, so samples carry it only when it changes. */
+  private lastPairKey: string | undefined;
 
   constructor(
     readonly legId: string,
@@ -194,12 +200,41 @@ export class Leg {
     this.emit({ type: 'transferResult', legId: this.legId, atMs: Date.now(), ...result });
   }
 
+  /** The audio track a 'stop' fault took off the sender, to put back on 'restore'. */
+  private stoppedTrack: MediaStreamTrack | null = null;
+
+  /**
+   * Fault injection: 'stop' takes the track off the audio sender (no RTP at all),
+   * 'silence' disables it (Chromium keeps sending packets of silence), 'restore'
+   * undoes both.
+   */
+  async mediaFault(fault: 'stop' | 'silence' | 'restore'): Promise<void> {
+    const sender = this.peerConnection()
+      ?.getSenders()
+      .find((s) => (s.track ?? this.stoppedTrack)?.kind === 'audio');
+    if (!sender) throw new Error(`leg ${this.legId} has no audio sender`);
+    if (fault === 'stop') {
+      this.stoppedTrack ??= sender.track;
+      await sender.replaceTrack(null);
+    } else if (fault === 'silence') {
+      if (sender.track) sender.track.enabled = false;
+    } else {
+      if (this.stoppedTrack) await sender.replaceTrack(this.stoppedTrack);
+      this.stoppedTrack = null;
+      if (sender.track) sender.track.enabled = true;
+    }
+  }
+
   async sampleStats(): Promise<void> {
     const pc = this.peerConnection();
     if (!pc || this.ended || pc.connectionState === 'closed') return;
     const report = await pc.getStats();
     if (this.ended) return;
-    this.emit({ type: 'stats', legId: this.legId, atMs: Date.now(), sample: readMediaSample(report) });
+    const sample = readMediaSample(report);
+    const key = sample.selectedPair ? pairKey(sample.selectedPair) : undefined;
+    if (key === this.lastPairKey) delete sample.selectedPair;
+    else this.lastPairKey = key;
+    this.emit({ type: 'stats', legId: this.legId, atMs: Date.now(), sample });
   }
 
   markTransportLost(): void {
@@ -254,6 +289,21 @@ export class Leg {
   }
 
   private watchPeerConnection(sdh: Web.SessionDescriptionHandler): void {
+    if (sdh instanceof GatheringSessionDescriptionHandler) {
+      sdh.onGathered = (outcome) => this.emit({ type: 'iceGathered', legId: this.legId, atMs: Date.now(), ...outcome });
+    }
+    const pc = sdh.peerConnection;
+    if (pc) {
+      // Listeners beside SIP.js's own on* handlers: the leg's transport timeline.
+      pc.addEventListener('iceconnectionstatechange', () => {
+        this.transportState('ice', pc.iceConnectionState);
+        this.watchDtls(pc);
+      });
+      pc.addEventListener('connectionstatechange', () => {
+        this.transportState('connection', pc.connectionState);
+        if (pc.connectionState === 'connected') this.watchFirstMediaSent(pc);
+      });
+    }
     sdh.peerConnectionDelegate = {
       ontrack: (event: RTCTrackEvent) => {
         const track = event.track;
@@ -268,6 +318,50 @@ export class Leg {
         if (track.kind === 'audio' && this.playReceivedAudio) this.play(sdh.remoteMediaStream);
       },
     };
+  }
+
+  private transportState(layer: TransportLayer, state: string): void {
+    if (this.ended || this.transportStates.get(layer) === state) return;
+    this.transportStates.set(layer, state);
+    this.emit({ type: 'legTransport', legId: this.legId, atMs: Date.now(), layer, state });
+  }
+
+  /** DTLS transports exist once descriptions are set; ICE starting is the moment to look for them. */
+  private watchDtls(pc: RTCPeerConnection): void {
+    const transports = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport).filter((t): t is RTCDtlsTransport => t !== null);
+    for (const transport of transports) {
+      if (this.watchedDtls.has(transport)) continue;
+      this.watchedDtls.add(transport);
+      if (transport.state !== 'new') this.transportState('dtls', transport.state);
+      transport.addEventListener('statechange', () => this.transportState('dtls', transport.state));
+    }
+  }
+
+  /**
+   * When the first RTP of each kind left: the sender's counter, polled briefly
+   * once the connection is up (media starts within milliseconds of it), so the
+   * stats timer's one-second grain does not blur it. Bounded: 25 polls at most.
+   */
+  private watchFirstMediaSent(pc: RTCPeerConnection): void {
+    const senders = pc.getSenders().filter((sender) => sender.track && !this.firstMediaSentSeen.has(sender.track.kind));
+    let polls = 0;
+    const poll = async () => {
+      if (this.ended || pc.connectionState === 'closed') return;
+      for (const sender of senders) {
+        const kind = sender.track?.kind;
+        if (!kind || this.firstMediaSentSeen.has(kind)) continue;
+        let sent = 0;
+        (await sender.getStats()).forEach((stat: Record<string, unknown>) => {
+          if (stat.type === 'outbound-rtp' && typeof stat.packetsSent === 'number') sent += stat.packetsSent;
+        });
+        if (sent > 0) {
+          this.firstMediaSentSeen.add(kind);
+          this.emit({ type: 'firstMediaSent', legId: this.legId, atMs: Date.now(), kind: kind === 'video' ? 'video' : 'audio' });
+        }
+      }
+      if (senders.some((sender) => sender.track && !this.firstMediaSentSeen.has(sender.track.kind)) && ++polls < 25) setTimeout(() => void poll(), 20);
+    };
+    void poll().catch(() => undefined);
   }
 
   private play(stream: MediaStream): void {

@@ -6,6 +6,10 @@
 import type { AgentCommand, DispatchResult, PageConfig } from '../protocol/commands.js';
 import { EMIT_FUNCTION, PAGE_GLOBAL, type AgentEvent } from '../protocol/events.js';
 import { PageAgent } from './pageAgent.js';
+import { useWorkerWebSockets } from './workerWebSocket.js';
+
+// SIP's sockets in a worker: messages are timestamped on arrival, not when the busy main thread gets to them.
+useWorkerWebSockets();
 
 let agent: PageAgent | undefined;
 

@@ -4,6 +4,13 @@ import { AgentHost, errorText } from './agentHost.js';
 import { EventSink } from './eventSink.js';
 import type { Leg } from './leg.js';
 import { SharedCapture } from './mediaCapture.js';
+import { PageHealthMonitor } from './pageHealth.js';
+import { StatsScheduler } from './statsScheduler.js';
+
+/** getStats calls a page may start per second, whatever its number of legs (docs/load.md). */
+const STATS_PER_SECOND = 60;
+/** How often the page reports its main-thread health. */
+const HEALTH_EVERY_MS = 1000;
 
 /**
  * Everything one page runs: its user agents, their legs, one media capture
@@ -16,14 +23,23 @@ export class PageAgent {
   private readonly agents = new Map<string, AgentHost>();
   private readonly legs = new Map<string, Leg>();
   private incomingCounter = 0;
-  private readonly statsTimer: ReturnType<typeof setInterval>;
+  private readonly stats: StatsScheduler<Leg>;
+  private readonly health: PageHealthMonitor;
 
   constructor(
     private readonly config: PageConfig,
     push: (events: AgentEvent[]) => Promise<void> | void,
   ) {
     this.sink = new EventSink(push, config.flushIntervalMs);
-    this.statsTimer = setInterval(() => this.sampleAll(), config.statsIntervalMs);
+    this.stats = new StatsScheduler(
+      config.statsIntervalMs,
+      STATS_PER_SECOND,
+      () => [...this.legs.values()].filter((leg) => leg.established && !leg.ended),
+      (leg) => leg.sampleStats(),
+    );
+    this.health = new PageHealthMonitor(HEALTH_EVERY_MS, (window) =>
+      this.sink.emit({ type: 'pageHealth', atMs: Date.now(), ...window, legs: this.legs.size, statsSampled: this.stats.take() }),
+    );
   }
 
   /** Starts the command and returns at once; failures that come later are events. */
@@ -72,6 +88,8 @@ export class PageAgent {
         return this.leg(command.legId).setHold(false);
       case 'transfer':
         return this.leg(command.legId).transfer(command.target);
+      case 'mediaFault':
+        return this.leg(command.legId).mediaFault(command.fault);
       case 'message':
         return this.agent(command.agentId).message(command.requestId, command.target, command.body, command.contentType);
       case 'hangup':
@@ -87,16 +105,11 @@ export class PageAgent {
   }
 
   private async shutdown(): Promise<void> {
-    clearInterval(this.statsTimer);
+    this.stats.stop();
+    this.health.stop();
     await Promise.all([...this.agents.values()].map((agent) => agent.destroy()));
     this.agents.clear();
     this.sink.flush();
-  }
-
-  private sampleAll(): void {
-    for (const leg of this.legs.values()) {
-      if (leg.established && !leg.ended) void leg.sampleStats().catch(() => undefined);
-    }
   }
 
   private agent(agentId: string): AgentHost {

@@ -1,10 +1,13 @@
 import { Web } from 'sip.js';
+import { arrivalTimeOfCurrentMessage, takeUnclaimedSendListener, whenNextSendLeaves } from './workerWebSocket.js';
 
 /** What the tap reports of one SIP message crossing this user agent's WebSocket. */
 export interface SipTapMessage {
   sent: boolean;
   raw: string;
   bytes: number;
+  /** Epoch ms where the message met the WebSocket: just before send(), or as it arrived. */
+  atMs: number;
 }
 
 export type SipTapListener = (message: SipTapMessage) => void;
@@ -22,8 +25,15 @@ export class TappedTransport extends Web.Transport {
 
   override send(message: string): Promise<void> {
     const wire = this.rewrite ? this.rewrite(message) : message;
-    this.tap?.({ sent: true, raw: wire, bytes: utf8Length(wire) });
-    return super.send(wire);
+    const tapAt = (atMs: number) => this.tap?.({ sent: true, raw: wire, bytes: utf8Length(wire), atMs });
+    // The socket's worker tells when the message left; without a worker, now is when it leaves.
+    const fromWorker = whenNextSendLeaves(tapAt);
+    const beforeMs = Date.now();
+    if (!fromWorker) tapAt(beforeMs);
+    const sending = super.send(wire);
+    // Not handed to a socket (not connected): tapped all the same, as before.
+    takeUnclaimedSendListener()?.(beforeMs);
+    return sending;
   }
 
   /** Call once the UserAgent has set onMessage (it does so in its constructor). */
@@ -31,7 +41,9 @@ export class TappedTransport extends Web.Transport {
     const deliver = this.onMessage;
     if (!deliver) return;
     this.onMessage = (message: string) => {
-      this.tap?.({ sent: false, raw: message, bytes: utf8Length(message) });
+      // The socket's worker stamped it on arrival; the main thread may get to it much later.
+      const atMs = arrivalTimeOfCurrentMessage() ?? Date.now();
+      this.tap?.({ sent: false, raw: message, bytes: utf8Length(message), atMs });
       deliver(message);
     };
   }
@@ -79,6 +91,27 @@ export function readSipMessage(raw: string): {
     body,
     hasToTag,
   };
+}
+
+/**
+ * The message with credentials taken out: Authorization and Proxy-Authorization
+ * keep their scheme and username (who tried), the rest (digest response, nonce
+ * echo, cnonce) goes. Runs in the page, so no credential ever reaches Node.
+ */
+export function redactCredentials(raw: string): string {
+  const split = raw.indexOf('\r\n\r\n');
+  const head = split >= 0 ? raw.slice(0, split) : raw;
+  if (!/^(proxy-)?authorization\s*:/im.test(head)) return raw;
+  const redacted = head
+    .split('\r\n')
+    .map((line) => {
+      const match = /^((?:proxy-)?authorization)\s*:\s*(\S+)(.*)$/i.exec(line);
+      if (!match) return line;
+      const username = /\busername\s*=\s*("[^"]*"|[^,\s]+)/i.exec(match[3]!)?.[1];
+      return `${match[1]}: ${match[2]}${username ? ` username=${username},` : ''} [redacted]`;
+    })
+    .join('\r\n');
+  return split >= 0 ? redacted + raw.slice(split) : redacted;
 }
 
 /** Replace a SIP message's body, fixing Content-Length. */

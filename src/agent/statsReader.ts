@@ -1,4 +1,4 @@
-import type { InboundAudio, InboundVideo, MediaSample, OutboundRtp } from '../protocol/events.js';
+import type { CandidateInfo, InboundAudio, InboundVideo, MediaSample, OutboundRtp } from '../protocol/events.js';
 
 type Stat = Record<string, unknown> & { type: string; id: string };
 
@@ -64,7 +64,24 @@ export function readMediaSample(report: RTCStatsReport): MediaSample {
         sample.videoOut = { ...out, framesEncoded: num(s.framesEncoded) ?? 0, frameWidth: num(s.frameWidth), frameHeight: num(s.frameHeight) };
     } else if (s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded') {
       sample.candidateRttSeconds = num(s.currentRoundTripTime) ?? sample.candidateRttSeconds;
+    } else if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string' && !sample.selectedPair) {
+      const pair = stats.get(s.selectedCandidatePairId);
+      const local = pair && typeof pair.localCandidateId === 'string' ? candidate(stats.get(pair.localCandidateId)) : undefined;
+      const remote = pair && typeof pair.remoteCandidateId === 'string' ? candidate(stats.get(pair.remoteCandidateId)) : undefined;
+      if (local && remote) sample.selectedPair = { local, remote };
     }
   }
   return sample;
+}
+
+function candidate(s: Stat | undefined): CandidateInfo | undefined {
+  if (!s) return undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return {
+    type: text(s.candidateType),
+    protocol: text(s.protocol),
+    address: text(s.address ?? s.ip),
+    port: num(s.port) ?? 0,
+    ...(typeof s.relayProtocol === 'string' ? { relayProtocol: s.relayProtocol } : {}),
+  };
 }

@@ -219,6 +219,12 @@ export function createCallwrightMetrics(registry: Registry) {
       labelNames: ['scenario'] as const,
       registers,
     }),
+    harnessPageLagSeconds: new Gauge({
+      name: 'callwright_harness_page_lag_seconds',
+      help: "Worst main-thread lag of any agent page over its last health interval (a page's timers running late: it answers commands and samples media late).",
+      labelNames: ['scenario'] as const,
+      registers,
+    }),
     callsFailedDuringSaturation: new Counter({
       name: 'callwright_calls_failed_during_saturation_total',
       help: 'Failed calls that overlapped a time the harness was saturated: the harness may be to blame, not the server.',

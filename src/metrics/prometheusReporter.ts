@@ -30,6 +30,8 @@ export class PrometheusReporter implements Reporter {
   private readonly activeCalls = new Set<string>();
   /** Calls whose setup time was observed when they got established, so the end does not observe it twice. */
   private readonly setupObserved = new Set<string>();
+  /** Latest main-thread lag per page (ms): the gauge shows the worst page. */
+  private readonly pageLag = new Map<string, number>();
 
   constructor(private readonly options: PrometheusReporterOptions) {
     this.metrics = options.metrics;
@@ -88,8 +90,13 @@ export class PrometheusReporter implements Reporter {
         metrics.harnessEventLoopLagSeconds.set(scenario, sample.eventLoopLagP99Ms / 1000);
         return;
       }
+      case 'pageHealth':
+        this.pageLag.set(event.pageId, event.lagMaxMs);
+        metrics.harnessPageLagSeconds.set({ scenario: event.scenario }, Math.max(...this.pageLag.values()) / 1000);
+        return;
       case 'dtmfBurst':
       case 'log':
+      case 'sipMessage':
         return;
       default: {
         const unhandled: never = event;

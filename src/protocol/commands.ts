@@ -10,7 +10,13 @@ export interface PageConfig {
   statsIntervalMs: number;
   /** How often batched events are pushed to Node. */
   flushIntervalMs: number;
-  /** SIP.js stops ICE gathering after this; with no STUN a short one saves ~100 ms per call. */
+  /**
+   * 'usable': an offer or answer leaves once every media section has a usable
+   * candidate (or gathering completes), at the latest after iceGatheringTimeoutMs;
+   * 'complete': it waits for gathering to complete, cut at iceGatheringTimeoutMs.
+   * Either way one with a section lacking any candidate is refused (no_candidates).
+   */
+  iceGatheringMode: 'usable' | 'complete';
   iceGatheringTimeoutMs: number;
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
   /** Play received audio so it is decoded: concealment and audio level need it. */
@@ -35,6 +41,8 @@ export interface CreateAgentCommand {
   registerExpiresSeconds: number;
   /** Transfers (REFER) received by this agent are followed with a new call. */
   acceptTransfers: boolean;
+  /** Answer every incoming call this long after it arrives (audio only), in the page, with no command from Node. */
+  autoAnswerAfterMs?: number;
 }
 
 export interface CallCommand {
@@ -76,6 +84,8 @@ export type AgentCommand =
   | { type: 'hold'; legId: string }
   | { type: 'unhold'; legId: string }
   | { type: 'transfer'; legId: string; target: string }
+  /** Fault injection on the leg's audio sender: stop sending, send silence, or restore. */
+  | { type: 'mediaFault'; legId: string; fault: 'stop' | 'silence' | 'restore' }
   | { type: 'message'; agentId: string; requestId: string; target: string; body: string; contentType: string }
   | { type: 'hangup'; legId: string }
   | { type: 'destroyAgent'; agentId: string }

@@ -12,7 +12,36 @@ export interface MediaSample {
   videoOut?: OutboundRtp & { framesEncoded: number; frameWidth?: number; frameHeight?: number };
   /** From the selected candidate pair (STUN round trips), when available. */
   candidateRttSeconds?: number;
+  /** The selected candidate pair; only in the first sample that sees it and when it changes (samples stay small). */
+  selectedPair?: CandidatePair;
 }
+
+/** One side of the ICE candidate pair a leg's media uses. */
+export interface CandidateInfo {
+  /** host, srflx, prflx or relay. */
+  type: string;
+  /** udp or tcp. */
+  protocol: string;
+  address: string;
+  port: number;
+  /** For relay candidates: how the client reaches the TURN server (udp, tcp, tls). */
+  relayProtocol?: string;
+}
+
+export interface CandidatePair {
+  local: CandidateInfo;
+  remote: CandidateInfo;
+}
+
+/** `host/udp 127.0.0.1:50000 -> host/udp 127.0.0.1:50002`: how reports name a candidate pair (both sides use it). */
+export function pairKey(pair: CandidatePair): string {
+  // Chromium hides the address of a peer-reflexive remote candidate.
+  const side = (c: CandidateInfo) => `${c.type}/${c.protocol}${c.relayProtocol ? `(${c.relayProtocol})` : ''} ${c.address || '(hidden)'}:${c.port}`;
+  return `${side(pair.local)} -> ${side(pair.remote)}`;
+}
+
+/** Which transport layer a leg's timeline entry is about. */
+export type TransportLayer = 'ice' | 'dtls' | 'connection';
 
 export interface InboundRtp {
   codec?: string;
@@ -91,6 +120,39 @@ export type AgentEvent =
       referredByLegId?: string;
     }
   | { type: 'inviteSent'; legId: string; atMs: number; bytes: number }
+  /**
+   * One SIP message of a call (not REGISTER, OPTIONS or MESSAGE) as this agent's
+   * WebSocket sent or received it. atMs is taken where the message meets the
+   * WebSocket (just before send, on arrival), so SIP timings are wire timings.
+   * Authorization and Proxy-Authorization are redacted in the page: no credential
+   * ever leaves it.
+   */
+  | { type: 'sip'; agentId: string; atMs: number; sent: boolean; sipCallId: string; raw: string }
+  /**
+   * ICE gathering for a leg's offer or answer ended: all candidates gathered, every
+   * media section had a usable one, or the upper bound ran out. missingMids lists the
+   * media sections that still had none (the description then went out unusable).
+   */
+  | {
+      type: 'iceGathered';
+      legId: string;
+      atMs: number;
+      durationMs: number;
+      candidates: number;
+      candidateTypes: string[];
+      endedBy: 'complete' | 'usable' | 'timeout' | 'fixed';
+      missingMids: string[];
+    }
+  /** A transport state change of a leg's peer connection: ICE, DTLS, the connection as a whole. */
+  | { type: 'legTransport'; legId: string; atMs: number; layer: TransportLayer; state: string }
+  /** The first RTP of a kind left this leg (the sender's packet counter moved). */
+  | { type: 'firstMediaSent'; legId: string; atMs: number; kind: 'audio' | 'video' }
+  /**
+   * The page's own health over the last interval: how late its timers ran (main-thread
+   * lag) and how long its main thread was busy in long tasks. A stalled page answers
+   * commands late and samples media late: calls failing then are the harness's.
+   */
+  | { type: 'pageHealth'; atMs: number; intervalMs: number; lagMaxMs: number; longTasksMs: number; legs: number; statsSampled: number }
   | { type: 'progress'; legId: string; atMs: number; status: number }
   | { type: 'established'; legId: string; atMs: number }
   /** First RTP of a kind arrived on this leg (the remote track unmuted). */

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { CallResult, Reporter } from '../results.js';
+import type { CallResult, CallRow, Reporter } from '../results.js';
 import { CsvFile, fieldColumns, isoTime, type FieldHeaders } from './csvFile.js';
 
 export const CALLS_CSV = 'calls.csv';
 
 /** Column order is part of the output's contract: append new columns at the end. */
-export const CALL_HEADERS: FieldHeaders<CallResult> = {
+export const CALL_HEADERS: FieldHeaders<CallRow> = {
   callId: 'call_id',
   scenario: 'scenario',
   iteration: 'iteration',
@@ -16,7 +16,7 @@ export const CALL_HEADERS: FieldHeaders<CallResult> = {
   to: 'to',
   sipCallId: 'sip_call_id',
   startedAtMs: 'started_at',
-  timeTo180Seconds: 'time_to_180_s',
+  timeTo180Seconds: 'pdd_s',
   setupSeconds: 'setup_s',
   timeToFirstAudioSeconds: 'time_to_first_audio_s',
   durationSeconds: 'duration_s',
@@ -36,17 +36,27 @@ export const CALL_HEADERS: FieldHeaders<CallResult> = {
   concealedRatio: 'concealed_ratio',
   oneWayAudio: 'one_way_audio',
   harnessSaturated: 'harness_saturated',
+  harnessPrepSeconds: 'harness_prep_s',
+  answerDelaySeconds: 'answer_delay_s',
+  calleeAnswerSeconds: 'callee_answer_s',
+  disconnectSeconds: 'disconnect_s',
+  inviteSentAtMs: 'invite_sent_at',
+  iceGatheringMs: 'ice_gathering_ms',
+  iceConnectedMs: 'ice_connected_ms',
+  candidatePair: 'candidate_pair',
+  audioInterruptedAtSeconds: 'audio_interrupted_at_s',
+  evidence: 'evidence',
 };
 
-export const CALL_COLUMNS = fieldColumns<CallResult>(
+export const CALL_COLUMNS = fieldColumns<CallRow>(
   CALL_HEADERS,
-  { startedAtMs: isoTime },
+  { startedAtMs: isoTime, inviteSentAtMs: isoTime },
 );
 
 /** `calls.csv`: one row per call, written the moment the call ends. */
 export class CallsCsvReporter implements Reporter {
   readonly name = 'calls-csv';
-  private readonly file: CsvFile<CallResult>;
+  private readonly file: CsvFile<CallRow>;
 
   constructor(outDir: string) {
     this.file = new CsvFile(join(outDir, CALLS_CSV), CALL_COLUMNS);

@@ -107,9 +107,11 @@ const lines = (file: string) => read(file).split('\n');
 
 describe('calls.csv', () => {
   const header =
-    'call_id,scenario,iteration,name,caller_role,callee_role,from,to,sip_call_id,started_at,time_to_180_s,setup_s,' +
+    'call_id,scenario,iteration,name,caller_role,callee_role,from,to,sip_call_id,started_at,pdd_s,setup_s,' +
     'time_to_first_audio_s,duration_s,result,failure_expected,sip_status,failure_reason,failure_detail,invite_bytes,' +
-    'codec_out,codec_in,packets_lost,packet_loss_ratio,jitter_s,rtt_s,mos,concealed_ratio,one_way_audio,harness_saturated';
+    'codec_out,codec_in,packets_lost,packet_loss_ratio,jitter_s,rtt_s,mos,concealed_ratio,one_way_audio,harness_saturated,' +
+    'harness_prep_s,answer_delay_s,callee_answer_s,disconnect_s,invite_sent_at,ice_gathering_ms,ice_connected_ms,candidate_pair,' +
+    'audio_interrupted_at_s,evidence';
 
   it('has the header at begin and each call on disk as soon as the call ends, before onEnd', () => {
     const reporter = new CallsCsvReporter(outDir);
@@ -120,14 +122,14 @@ describe('calls.csv', () => {
     expect(lines('calls.csv')).toEqual([
       header,
       '3.main,smoke,3,main,alice,bob,sip:alice@lab.test,sip:bob@lab.test,a84b4c76e66710,2025-03-01T10:00:00.000Z,' +
-        '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,',
+        '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,,,,,,,,,,,',
       '',
     ]);
 
     reporter.onCallEnd(failedCall);
     expect(lines('calls.csv')[2]).toBe(
       '4.main,smoke,4,main,alice,,sip:alice@lab.test,"sip:""carol, jr""@lab.test",,2025-03-01T10:00:01.000Z,' +
-        ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,',
+        ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,,,,,,,,,,,',
     );
     reporter.onEnd();
     expect(lines('calls.csv')).toHaveLength(4);

@@ -48,6 +48,20 @@ describe('renderHtmlReport', () => {
     for (const id of CHARTS) expect(html).toContain(`data-chart="${id}" data-empty="true"`);
   });
 
+  it('links each failed call to its SIP log beside the report, and links nothing that leaves it', () => {
+    const data = reportData();
+    const failed = data.calls.filter((call) => call.result === 'failed');
+    failed[0]!.evidence = 'sip/58.main.log';
+    failed[1]!.evidence = 'javascript:alert(1)';
+    failed[2]!.evidence = '../../etc/passwd';
+    const html = renderHtmlReport(data);
+    expect(html).toContain('<th>evidence</th>');
+    expect(html).toContain(`<td><a href="sip/58.main.log">SIP log</a></td></tr>`);
+    expect(html).toContain('<td>javascript:alert(1)</td></tr>');
+    expect(html).toContain('<td>../../etc/passwd</td></tr>');
+    expect(html.match(/<a href=/g)).toHaveLength(1);
+  });
+
   it('escapes what the scenario and far ends wrote', () => {
     const data = reportData();
     data.summary.info.scenario = '<script>alert(1)</script>';

@@ -14,8 +14,9 @@ import { formatRatio, formatValue } from './format.js';
 import { histogramChart, horizontalBarChart, lineChart } from './html/svgCharts.js';
 import { bucketsFor, callActivity, callEndMs, callStepEnds, fixedBins, histogram, MediaTimeline } from './html/timeSeries.js';
 import { withoutUrlCredentials } from './redact.js';
+import { withoutMissingEvidence } from './sipEvidence.js';
 import { callSuccessRate, summaryObject } from './summaryTable.js';
-import { escapeXmlText as text } from './xml.js';
+import { escapeXmlAttribute, escapeXmlText as text } from './xml.js';
 
 export const REPORT_HTML = 'report.html';
 
@@ -131,7 +132,7 @@ export function renderHtmlReport(data: HtmlReportData): string {
 
 export async function writeHtmlReport(outDir: string, data: HtmlReportData): Promise<string> {
   const path = join(outDir, REPORT_HTML);
-  await writeFileAtomically(path, renderHtmlReport(data));
+  await writeFileAtomically(path, renderHtmlReport({ ...data, calls: withoutMissingEvidence(outDir, data.calls) }));
   return path;
 }
 
@@ -185,14 +186,21 @@ function failedCallsSection(calls: readonly CallResult[]): string {
   const setup = distribution(measuredValues(calls, (call) => call.setupSeconds));
   const rows = failed.slice(0, LISTED_FAILED_CALLS).map(
     (call) =>
-      `<tr><td><code>${text(call.callId)}</code></td><td>${text(new Date(call.startedAtMs).toISOString().slice(11, 23))}</td><td>${text(call.failureReason ?? 'unspecified')}</td><td class="num">${call.sipStatus ?? ''}</td><td>${text(call.failureDetail ?? '')}</td></tr>`,
+      `<tr><td><code>${text(call.callId)}</code></td><td>${text(new Date(call.startedAtMs).toISOString().slice(11, 23))}</td><td>${text(call.failureReason ?? 'unspecified')}</td><td class="num">${call.sipStatus ?? ''}</td><td>${text(call.failureDetail ?? '')}</td><td>${evidenceLink(call.evidence)}</td></tr>`,
   );
   return [
     `<section><h2>Failed calls <span class="muted">(${failed.length}${failed.length > LISTED_FAILED_CALLS ? `, first ${LISTED_FAILED_CALLS} shown; all in calls.csv` : ''}; ${setup.count} calls established)</span></h2>`,
-    '<table class="calls"><thead><tr><th>call</th><th>started (UTC)</th><th>reason</th><th>SIP</th><th>detail</th></tr></thead><tbody>',
+    '<table class="calls"><thead><tr><th>call</th><th>started (UTC)</th><th>reason</th><th>SIP</th><th>detail</th><th>evidence</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table></section>',
   ].join('\n');
+}
+
+/** A relative link beside the report; anything else (a scheme, an absolute path) is shown, not linked. */
+function evidenceLink(path: string | undefined): string {
+  if (path === undefined) return '';
+  if (!/^[A-Za-z0-9_.~-][A-Za-z0-9_.~\/-]*$/.test(path) || path.split('/').includes('..')) return text(path);
+  return `<a href="${escapeXmlAttribute(encodeURI(path))}">SIP log</a>`;
 }
 
 const STYLE = `

@@ -78,7 +78,7 @@ describe('createReporters', () => {
       expect(live).toContain('callwright_calls_ended_total{scenario="smoke",result="success",reason="none"} 1');
 
       await reporter.onEnd(summary, [call]);
-      expect(readdirSync(outDir).sort()).toEqual(['calls.csv', 'metrics.prom', 'samples.csv', 'steps.csv', 'summary.json']);
+      expect(readdirSync(outDir).sort()).toEqual(['calls.csv', 'legs.csv', 'metrics.prom', 'samples.csv', 'steps.csv', 'summary.json']);
       expect(JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')).aggregates.calls.callSetupSeconds.p50).toBe(0.2);
       expect(readFileSync(join(outDir, 'metrics.prom'), 'utf8')).toContain('callwright_call_setup_seconds_count{scenario="smoke"} 1');
       expect(seenByExtra).toEqual(['0.main']);

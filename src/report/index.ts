@@ -8,21 +8,25 @@ import { InputError } from '../errors.js';
 import { createMetricsRegistry } from '../metrics/definitions.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metricsServer.js';
 import { PrometheusReporter } from '../metrics/prometheusReporter.js';
-import type { Reporter } from '../results.js';
+import type { CallResult, Reporter } from '../results.js';
 import { CallsCsvReporter } from './callsCsv.js';
+import { LegsCsvReporter } from './legsCsv.js';
 import { ReporterMultiplexer } from './multiplexer.js';
 import { prepareOutDir } from './outDir.js';
 import { withoutUrlCredentials } from './redact.js';
 import { SamplesCsvReporter } from './samplesCsv.js';
+import { evidenceOptions, evidencePath, keepsEvidence, SipEvidenceReporter, type SipEvidenceOptions } from './sipEvidence.js';
 import { StepsCsvReporter } from './stepsCsv.js';
 import { SummaryJsonReporter } from './summaryJson.js';
 
 export { ReporterMultiplexer, type ReporterFailure } from './multiplexer.js';
 export { CALLS_CSV } from './callsCsv.js';
+export { LEGS_CSV } from './legsCsv.js';
 export { SAMPLES_CSV } from './samplesCsv.js';
 export { STEPS_CSV } from './stepsCsv.js';
 export { SUMMARY_JSON, type SummaryDocument } from './summaryJson.js';
 export { METRICS_PROM } from '../metrics/prometheusReporter.js';
+export { evidencePath, keepsEvidence, SIP_EVIDENCE_DIR, type SipEvidenceOptions } from './sipEvidence.js';
 
 /** The Pushgateway job name; the scenario goes in the grouping key. */
 export const PUSHGATEWAY_JOB = 'callwright';
@@ -36,6 +40,11 @@ export interface ReporterOptions {
   pushgatewayUrl?: string;
   /** Where reporter failures and a failed push are told. */
   warn: (message: string) => void;
+  /** SIP logs of failed calls (and a sample of the rest) in <out>/sip/; defaults: sample 0, 1000 files. */
+  evidence?: Partial<SipEvidenceOptions> & {
+    /** Account passwords, scrubbed should one ever appear in a SIP message. */
+    secrets?: readonly string[];
+  };
   /** More reporters (tests, a progress display), fanned out like the built-in ones. */
   extra?: readonly Reporter[];
 }
@@ -44,6 +53,8 @@ export interface Reporters {
   reporter: ReporterMultiplexer;
   metricsUrl?: string;
   registry: Registry;
+  /** What the runner puts in call.evidence before reporting the call: the path of its SIP log, when it gets one. */
+  evidenceFor(call: CallResult): string | undefined;
   /** Flushes and closes the files and stops the metrics server; safe to call more than once, never throws. */
   close(): Promise<void>;
 }
@@ -51,10 +62,11 @@ export interface Reporters {
 export async function createReporters(outDir: string, options: ReporterOptions): Promise<Reporters> {
   const { warn } = options;
   const pushgatewayUrl = options.pushgatewayUrl === undefined ? undefined : checkedPushgatewayUrl(options.pushgatewayUrl);
+  const evidence = evidenceOptions(options.evidence);
   prepareOutDir(outDir);
 
   const { registry, metrics } = createMetricsRegistry();
-  const files = [new CallsCsvReporter(outDir), new StepsCsvReporter(outDir), new SamplesCsvReporter(outDir)];
+  const files = [new CallsCsvReporter(outDir), new LegsCsvReporter(outDir), new StepsCsvReporter(outDir), new SamplesCsvReporter(outDir)];
   const closeFiles = () => {
     for (const file of files) {
       try {
@@ -79,6 +91,7 @@ export async function createReporters(outDir: string, options: ReporterOptions):
     [
       ...files,
       new SummaryJsonReporter(outDir),
+      new SipEvidenceReporter(outDir, { ...evidence, warn, secrets: options.evidence?.secrets ?? [] }),
       new PrometheusReporter({
         registry,
         metrics,
@@ -95,6 +108,7 @@ export async function createReporters(outDir: string, options: ReporterOptions):
     reporter,
     ...(server ? { metricsUrl: server.url } : {}),
     registry,
+    evidenceFor: (call) => (keepsEvidence(call, evidence.sampleSuccessful) ? evidencePath(call.callId) : undefined),
     async close() {
       closeFiles();
       await server?.stop();

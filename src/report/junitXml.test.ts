@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,22 @@ describe('renderJunitXml', () => {
     const xml = renderJunitXml({ ...run, summary: { ...run.summary, interrupted: true }, hostname: 'h' });
     expect(xml).toContain('<error type="interrupted" message="the run was stopped after 3 of 3 iterations"/>');
     expect(xml).toMatch(/<testsuites name="callwright" tests="\d+" failures="0" errors="1"/);
+  });
+
+  it('names a failed call\u2019s SIP log in the failure text, when the file is there', async () => {
+    const run = syntheticRun({ count: 20, failed: ['sip_status', 'timeout'] });
+    run.calls[18]!.evidence = 'sip/19.main.log';
+    run.calls[19]!.evidence = 'sip/20.main.log'; // never written (maxFiles reached)
+    const xml = renderJunitXml({ ...run, hostname: 'h' });
+    expect(xml).toContain('message="2 of 20 calls failed (sip_status 1, timeout 1); first: 19.main sip_status (SIP 486): expected 200, got 486 &quot;Busy Here&quot; [SIP log: sip/19.main.log]"');
+
+    const outDir = join(folder, 'with-evidence');
+    mkdirSync(join(outDir, 'sip'), { recursive: true });
+    writeFileSync(join(outDir, 'sip', '19.main.log'), '');
+    const written = readFileSync(await writeJunitXml(outDir, { ...run, hostname: 'h' }), 'utf8');
+    expect(written).toContain('[SIP log: sip/19.main.log]');
+    expect(written).toContain('20.main timeout: call failed: timeout\n');
+    expect(written).not.toContain('sip/20.main.log');
   });
 
   it('is well-formed XML by a real parser', (context) => {

@@ -12,6 +12,7 @@ import type { ThresholdResult } from '../verdict/evaluate.js';
 import { verdictExitCode } from '../verdict/exitCodes.js';
 import { writeFileAtomically } from './atomicWrite.js';
 import { withoutUrlCredentials } from './redact.js';
+import { withoutMissingEvidence } from './sipEvidence.js';
 import { escapeXmlText, xmlAttributes } from './xml.js';
 
 export const JUNIT_XML = 'junit.xml';
@@ -88,7 +89,7 @@ export function renderJunitXml(input: JunitInput): string {
 
 export async function writeJunitXml(outDir: string, input: JunitInput): Promise<string> {
   const path = join(outDir, JUNIT_XML);
-  await writeFileAtomically(path, renderJunitXml(input));
+  await writeFileAtomically(path, renderJunitXml({ ...input, calls: withoutMissingEvidence(outDir, input.calls) }));
   return path;
 }
 
@@ -185,7 +186,8 @@ function describeStepFailure(step: StepResult): string {
 }
 
 function describeCallFailure(call: CallResult): string {
-  return `${call.callId} ${call.failureReason ?? 'failed'}${call.sipStatus ? ` (SIP ${call.sipStatus})` : ''}${call.failureDetail ? `: ${call.failureDetail}` : ''}`;
+  const evidence = call.evidence ? ` [SIP log: ${call.evidence}]` : '';
+  return `${call.callId} ${call.failureReason ?? 'failed'}${call.sipStatus ? ` (SIP ${call.sipStatus})` : ''}${call.failureDetail ? `: ${call.failureDetail}` : ''}${evidence}`;
 }
 
 function listed(lines: readonly string[]): string {

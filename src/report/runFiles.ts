@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { FAILURE_REASONS, type CallResult, type FailureReason, type LegSample, type RunSummary, type StepResult } from '../results.js';
+import { FAILURE_REASONS, type CallResult, type CallRow, type FailureReason, type LegSample, type RunSummary, type StepResult } from '../results.js';
 import { CALL_HEADERS, CALLS_CSV } from './callsCsv.js';
 import type { FieldHeaders } from './csvFile.js';
 import { readCsvRecords, type CsvRecord } from './csvRead.js';
@@ -71,7 +71,7 @@ function withHeaders<Row>(headers: FieldHeaders<Row>, decoders: { readonly [Fiel
   return fields as unknown as Fields<Row>;
 }
 
-const CALL_FIELDS = withHeaders<CallResult>(CALL_HEADERS, {
+const CALL_FIELDS = withHeaders<CallRow>(CALL_HEADERS, {
   callId: text,
   scenario: text,
   iteration: number,
@@ -102,6 +102,16 @@ const CALL_FIELDS = withHeaders<CallResult>(CALL_HEADERS, {
   concealedRatio: optionalNumber,
   oneWayAudio: boolean,
   harnessSaturated: optional(boolean),
+  harnessPrepSeconds: optionalNumber,
+  answerDelaySeconds: optionalNumber,
+  calleeAnswerSeconds: optionalNumber,
+  disconnectSeconds: optionalNumber,
+  inviteSentAtMs: optional(time),
+  iceGatheringMs: optionalNumber,
+  iceConnectedMs: optionalNumber,
+  candidatePair: optionalText,
+  audioInterruptedAtSeconds: optionalNumber,
+  evidence: optionalText,
 });
 
 const STEP_FIELDS = withHeaders<StepResult>(STEP_HEADERS, {

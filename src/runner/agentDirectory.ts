@@ -58,6 +58,8 @@ export class AgentDirectory {
     }
     const accounts = this.scenario.roles[role]!.accounts;
     const account = accounts[slot % accounts.length]!;
+    // Answered in the page itself: a round trip through Node would add harness time to every setup.
+    const autoAnswer = this.scenario.roles[role]!.autoAnswer;
     const page = await this.pool.placeAgent();
     const agent: AgentInfo = {
       agentId,
@@ -84,6 +86,7 @@ export class AgentDirectory {
       wsUrl: this.endpoint.wsUrl,
       registerExpiresSeconds: this.scenario.options.registerExpiresSeconds,
       acceptTransfers: true,
+      ...(autoAnswer ? { autoAnswerAfterMs: Math.round(autoAnswer.afterSeconds * 1000) } : {}),
     });
     if (!result.ok) {
       agent.registrationError = result.error;

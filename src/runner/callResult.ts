@@ -1,10 +1,9 @@
 import { estimateMos } from '../metrics/mos.js';
-import type { CallResult, FailureReason } from '../results.js';
+import { pairKey } from '../protocol/events.js';
+import type { CallResult, FailureReason, LegResult } from '../results.js';
 import type { LegRecord } from './legRecord.js';
 import type { CallRecord } from './runState.js';
-
-const seconds = (from: number | undefined, to: number | undefined) =>
-  from === undefined || to === undefined ? undefined : Math.max(0, to - from) / 1000;
+import { secondsBetween as seconds } from './sipWireTimes.js';
 
 /**
  * A sample taken this soon after the leg came up may predate its first packet
@@ -12,6 +11,10 @@ const seconds = (from: number | undefined, to: number | undefined) =>
  * 0 packets though audio flowed. Such a sample is no evidence of one-way audio.
  */
 const ONE_WAY_EVIDENCE_AFTER_MS = 1000;
+/** Audio stopping this close to a leg's end is the hangup arriving, not an interruption. */
+const INTERRUPTION_BEFORE_END_MS = 1500;
+/** Failures that are the harness's whatever its load: never re-attributed. */
+const HARNESS_OWN: readonly FailureReason[] = ['browser_crashed', 'no_candidates', 'dropped', 'interrupted', 'command_failed', 'harness_saturated'];
 
 function receivedNoAudio(leg: LegRecord): boolean {
   const latest = leg.latest;
@@ -19,19 +22,37 @@ function receivedNoAudio(leg: LegRecord): boolean {
   return leg.establishedAtMs === undefined || latest.atMs - leg.establishedAtMs >= ONE_WAY_EVIDENCE_AFTER_MS;
 }
 
+/** What the call's row needs beyond its record and legs. */
+export interface CallJudgement {
+  /** Worst main-thread lag of a page over [fromMs, toMs] (ms), undefined when unknown. */
+  pageLagMs(pageId: string | undefined, fromMs: number, toMs: number): number | undefined;
+  /** A page lagging this much (ms) was stalled: the watchdog's event-loop bound. */
+  stalledLagMs: number;
+}
+
+type Failure = { reason: FailureReason; detail: string };
+
 /**
  * The row a call leaves in calls.csv, from its record and its legs' last
  * statistics. Media figures are the worst leg's, as a user hears the worst side.
+ * Timings come from the SIP messages' moments at the caller's WebSocket.
  */
-export function buildCallResult(scenario: string, call: CallRecord, caller: LegRecord | undefined, callee: LegRecord | undefined): CallResult {
-  const legs = [caller, callee].filter((leg): leg is LegRecord => leg !== undefined);
+export function buildCallResult(scenario: string, call: CallRecord, caller: LegRecord | undefined, callee: LegRecord | undefined, judge?: CallJudgement): CallResult {
+  const legs = [caller, callee].filter((leg, i, all): leg is LegRecord => leg !== undefined && all.indexOf(leg) === i);
   const media = legs.map(legMedia);
   const worst = <K extends keyof LegMedia>(key: K, pick: (a: number, b: number) => number) =>
     media.map((m) => m[key]).reduce<number | undefined>((acc, v) => (v === undefined ? acc : acc === undefined ? (v as number) : pick(acc, v as number)), undefined);
   const established = caller?.established ?? false;
   const oneWayAudio = established && legs.some(receivedNoAudio);
-  const failure = faultOf(caller) ?? faultOf(callee) ?? failureOf(call, caller, oneWayAudio);
+  const interruption = audioInterruption(legs);
+  let failure = faultOf(caller) ?? faultOf(callee) ?? gatheringFailure(legs) ?? failureOf(call, caller, oneWayAudio);
+  if (failure) failure = transportCause(failure, legs);
+  else if (interruption) failure = interruption.failure;
+  if (failure && judge && !call.failureExpected) failure = harnessStall(failure, call, legs, judge);
   const sample = caller?.lastSample();
+  const wire = caller?.wire;
+  const calleeWire = callee && callee !== caller ? callee.wire : undefined;
+  const hungUpBy = [caller, callee].find((leg) => leg?.wire?.byeSentAtMs !== undefined);
   return {
     callId: call.key,
     scenario,
@@ -43,9 +64,9 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     to: call.to,
     sipCallId: caller?.sipCallId,
     startedAtMs: call.startedAtMs,
-    timeTo180Seconds: seconds(caller?.inviteSentAtMs, caller?.firstProgressAtMs),
-    setupSeconds: seconds(call.startedAtMs, caller?.establishedAtMs),
-    timeToFirstAudioSeconds: seconds(caller?.establishedAtMs, caller?.firstAudioAtMs),
+    timeTo180Seconds: seconds(wire?.inviteSentAtMs, wire?.provisionalReceivedAtMs),
+    setupSeconds: setupOf(caller),
+    timeToFirstAudioSeconds: seconds(wire?.finalReceivedAtMs ?? caller?.establishedAtMs, caller?.firstAudioAtMs),
     durationSeconds: seconds(caller?.establishedAtMs, caller?.endedAtMs),
     result: failure ? 'failed' : 'success',
     failureExpected: failure !== undefined && call.failureExpected,
@@ -62,6 +83,64 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     mos: worst('mos', Math.min),
     concealedRatio: worst('concealedRatio', Math.max),
     oneWayAudio,
+    harnessPrepSeconds: seconds(call.startedAtMs, wire?.inviteSentAtMs),
+    answerDelaySeconds: call.answerDelaySeconds,
+    calleeAnswerSeconds: seconds(calleeWire?.inviteReceivedAtMs, calleeWire?.okSentAtMs),
+    disconnectSeconds: seconds(hungUpBy?.wire?.byeSentAtMs, hungUpBy?.wire?.byeAnsweredAtMs),
+    inviteSentAtMs: wire?.inviteSentAtMs,
+    iceGatheringMs: caller?.gathering?.durationMs,
+    iceConnectedMs: msBetween(wire?.inviteSentAtMs, caller?.reachedAtMs('ice', 'connected') ?? caller?.reachedAtMs('ice', 'completed')),
+    candidatePair: caller?.selectedPair ? pairKey(caller.selectedPair) : undefined,
+    audioInterruptedAtSeconds: interruption ? (interruption.atMs - call.startedAtMs) / 1000 : undefined,
+    legs: legs.map((leg) => legResult(call.key, leg, judge)),
+  };
+}
+
+/**
+ * First INVITE sent -> 200 OK received at the caller's WebSocket. A call from
+ * outside callwright (a SIP device) has only our answering leg: its setup is
+ * what that leg's WebSocket saw, INVITE received -> 200 OK sent.
+ */
+function setupOf(caller: LegRecord | undefined): number | undefined {
+  const wire = caller?.wire;
+  if (!wire) return undefined;
+  if (caller.direction === 'incoming') return seconds(wire.inviteReceivedAtMs, wire.okSentAtMs);
+  return wire.finalStatus !== undefined && wire.finalStatus < 300 ? seconds(wire.inviteSentAtMs, wire.finalReceivedAtMs) : undefined;
+}
+
+const msBetween = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? undefined : Math.max(0, to - from));
+
+export function legResult(callId: string, leg: LegRecord, judge?: CallJudgement): LegResult {
+  const origin = leg.createdAtMs ?? leg.transport[0]?.atMs ?? 0;
+  const gathering = leg.gathering;
+  return {
+    callId,
+    legId: leg.legId,
+    role: leg.role,
+    agentId: leg.agentId,
+    direction: leg.direction,
+    sipCallId: leg.sipCallId,
+    iceGatheringMs: gathering?.durationMs,
+    iceCandidates: gathering?.candidates,
+    iceCandidateTypes: gathering?.candidateTypes.join('+') || undefined,
+    iceGatheringEndedBy: gathering?.endedBy,
+    iceMissingMids: gathering?.missingMids.join(' ') || undefined,
+    transportTimeline: leg.transport.map((t) => `${t.layer}:${t.state}@+${((t.atMs - origin) / 1000).toFixed(3)}`).join(';'),
+    iceConnectedAtMs: leg.reachedAtMs('ice', 'connected') ?? leg.reachedAtMs('ice', 'completed'),
+    dtlsConnectedAtMs: leg.reachedAtMs('dtls', 'connected'),
+    iceState: leg.transportState('ice'),
+    dtlsState: leg.transportState('dtls'),
+    connectionState: leg.transportState('connection'),
+    localCandidate: leg.selectedPair ? pairKey(leg.selectedPair).split(' -> ')[0] : undefined,
+    remoteCandidate: leg.selectedPair ? pairKey(leg.selectedPair).split(' -> ')[1] : undefined,
+    firstRtpSentAtMs: leg.firstAudioSentAtMs,
+    firstRtpReceivedAtMs: leg.firstAudioAtMs,
+    createdAtMs: leg.createdAtMs,
+    endedAtMs: leg.endedAtMs,
+    audioStoppedAtMs: leg.audioStoppedAtMs,
+    audioSilentAtMs: leg.audioSilentAtMs,
+    pageLagMaxMs: judge?.pageLagMs(leg.pageId, leg.createdAtMs ?? origin, leg.endedAtMs ?? Date.now()),
+    lastStats: leg.latest ? { atMs: leg.latest.atMs, ...leg.latest.sample } : undefined,
   };
 }
 
@@ -93,7 +172,7 @@ function legMedia(leg: LegRecord): LegMedia {
  * WebSocket dropped) fails the call for that reason, whichever step noticed
  * it first: a check that then failed is a symptom, not the cause.
  */
-function faultOf(leg: LegRecord | undefined): { reason: FailureReason; detail: string } | undefined {
+function faultOf(leg: LegRecord | undefined): Failure | undefined {
   if (!leg) return undefined;
   if (leg.lost) return { reason: 'browser_crashed', detail: `${leg.role}: ${leg.lost}` };
   if (leg.endCause?.kind === 'transportLost') {
@@ -102,7 +181,69 @@ function faultOf(leg: LegRecord | undefined): { reason: FailureReason; detail: s
   return undefined;
 }
 
-function failureOf(call: CallRecord, caller: LegRecord | undefined, oneWayAudio: boolean): { reason: FailureReason; detail: string } | undefined {
+/** An offer or answer with a media section no candidate reaches: refused in the page, before it could fail at the far end. */
+function gatheringFailure(legs: readonly LegRecord[]): Failure | undefined {
+  for (const leg of legs) {
+    const gathering = leg.gathering;
+    if (!gathering || gathering.missingMids.length === 0) continue;
+    return {
+      reason: 'no_candidates',
+      detail: `${leg.role}: ICE gathering found no candidate for media section ${gathering.missingMids.join(', ')} in ${gathering.durationMs.toFixed(0)} ms (${gathering.candidates} candidates, ended by ${gathering.endedBy}): the harness's machine, not the server`,
+    };
+  }
+  return undefined;
+}
+
+/** Media that never came is explained by the transport when it failed: ICE (no working pair) or DTLS (no keys). */
+function transportCause(failure: Failure, legs: readonly LegRecord[]): Failure {
+  if (!['no_media', 'one_way_audio', 'timeout', 'check_failed'].includes(failure.reason)) return failure;
+  for (const leg of legs) {
+    if (leg.transportState('ice') === 'failed' || (leg.reachedAtMs('ice', 'failed') !== undefined && leg.reachedAtMs('ice', 'connected') === undefined)) {
+      return { reason: 'ice_failed', detail: `${leg.role}: ICE failed (${describeTransport(leg)}); then ${failure.reason}: ${failure.detail}` };
+    }
+    const dtlsFailed = leg.reachedAtMs('dtls', 'failed') !== undefined || (leg.reachedAtMs('connection', 'failed') !== undefined && leg.reachedAtMs('ice', 'connected') !== undefined);
+    if (dtlsFailed) return { reason: 'dtls_failed', detail: `${leg.role}: DTLS failed after ICE connected (${describeTransport(leg)}); then ${failure.reason}: ${failure.detail}` };
+  }
+  return failure;
+}
+
+function describeTransport(leg: LegRecord): string {
+  const origin = leg.createdAtMs ?? leg.transport[0]?.atMs ?? 0;
+  return leg.transport.map((t) => `${t.layer} ${t.state} +${((t.atMs - origin) / 1000).toFixed(2)} s`).join(', ') || 'no transport events';
+}
+
+/** Audio that stopped or went silent mid-call on some leg, not in the moments before its hangup. */
+function audioInterruption(legs: readonly LegRecord[]): { atMs: number; failure: Failure } | undefined {
+  let found: { atMs: number; failure: Failure } | undefined;
+  for (const leg of legs) {
+    const end = leg.endedAtMs ?? Number.POSITIVE_INFINITY;
+    const stopped = leg.audioStoppedAtMs !== undefined && leg.audioStoppedAtMs < end - INTERRUPTION_BEFORE_END_MS ? leg.audioStoppedAtMs : undefined;
+    const silent = leg.audioSilentAtMs !== undefined && leg.audioSilentAtMs < end - INTERRUPTION_BEFORE_END_MS ? leg.audioSilentAtMs : undefined;
+    const origin = leg.establishedAtMs ?? leg.createdAtMs ?? 0;
+    const candidates: { atMs: number; failure: Failure }[] = [];
+    if (stopped !== undefined) candidates.push({ atMs: stopped, failure: { reason: 'media_stopped', detail: `${leg.role}: received audio stopped ${((stopped - origin) / 1000).toFixed(1)} s into the call (not on hold)` } });
+    if (silent !== undefined) candidates.push({ atMs: silent, failure: { reason: 'silent_audio', detail: `${leg.role}: received audio went silent ${((silent - origin) / 1000).toFixed(1)} s into the call (packets still arriving)` } });
+    for (const candidate of candidates) if (!found || candidate.atMs < found.atMs) found = candidate;
+  }
+  return found;
+}
+
+/** A failure while a page hosting one of the call's legs was stalled is the harness's first, whatever the symptom. */
+function harnessStall(failure: Failure, call: CallRecord, legs: readonly LegRecord[], judge: CallJudgement): Failure {
+  if (HARNESS_OWN.includes(failure.reason)) return failure;
+  for (const leg of legs) {
+    const lag = judge.pageLagMs(leg.pageId, call.startedAtMs - 1000, leg.endedAtMs ?? Date.now());
+    if (lag !== undefined && lag >= judge.stalledLagMs) {
+      return {
+        reason: 'harness_saturated',
+        detail: `${failure.reason} while page ${leg.pageId} (${leg.role}) was stalled (main thread ${(lag / 1000).toFixed(2)} s late): the harness, not the server, is the first suspect; ${failure.detail}`,
+      };
+    }
+  }
+  return failure;
+}
+
+function failureOf(call: CallRecord, caller: LegRecord | undefined, oneWayAudio: boolean): Failure | undefined {
   if (call.failure) return call.failure;
   if (!caller) return { reason: 'command_failed', detail: 'the call never started' };
   if (caller.lost) return { reason: 'browser_crashed', detail: caller.lost };

@@ -120,6 +120,8 @@ export class IterationRunner {
         return this.message(step, timeoutMs);
       case 'hangup':
         return this.hangup(step.call, step.role, timeoutMs);
+      case 'fault':
+        return this.fault(step);
     }
   }
 
@@ -220,6 +222,7 @@ export class IterationRunner {
     }
     const leg = state.legs.get(call.calleeLegId)!;
     const agent = state.agents.get(leg.agentId)!;
+    call.answerDelaySeconds = step.afterSeconds;
     await this.sleep(step.afterSeconds * 1000);
     if (step.rejectStatus !== undefined) {
       const result = await agent.page.dispatch({ type: 'reject', legId: leg.legId, status: step.rejectStatus });
@@ -392,6 +395,12 @@ export class IterationRunner {
     if (!result.ok) return fail('command_failed', result.error, call);
     const ended = await this.ctx.state.waitFor(() => leg.ended, timeoutMs);
     return ended ? pass() : fail('timeout', 'BYE not answered', call);
+  }
+
+  private async fault(step: Extract<Step, { kind: 'fault' }>): Promise<StepOutcome> {
+    const { leg, agent, call } = this.liveLeg(step.call, step.role);
+    const result = await agent.page.dispatch({ type: 'mediaFault', legId: leg.legId, fault: step.media });
+    return result.ok ? pass(`${step.role}'s audio sender: ${step.media}`) : fail('command_failed', result.error, call);
   }
 
   private liveLeg(callName: string, role: string): { leg: LegRecord; agent: AgentInfo; call: CallRecord } {

@@ -1,6 +1,13 @@
-import type { AgentEvent, LegDirection, LegEndCause, MediaSample } from '../protocol/events.js';
+import type { AgentEvent, CandidatePair, LegDirection, LegEndCause, MediaSample, TransportLayer } from '../protocol/events.js';
+import type { SipWireTimes } from './sipWireTimes.js';
 
 type StatsEvent = Extract<AgentEvent, { type: 'stats' }>;
+type GatheringEvent = Extract<AgentEvent, { type: 'iceGathered' }>;
+
+/** Below this many packets per second a direction counts as stopped. */
+export const MIN_PACKET_RATE = 5;
+/** Received audio energy per second below this is silence (about -50 dBFS). */
+export const SILENCE_ENERGY_RATE = 1e-5;
 
 /** Rates over the last sampling interval, from two cumulative samples. */
 export interface MediaRates {
@@ -46,6 +53,24 @@ export class LegRecord {
   latest: StatsEvent | undefined;
   previous: StatsEvent | undefined;
   rates: MediaRates | undefined;
+  /** SIP moments at this agent's WebSocket (shared with RunState's table, filled as messages arrive). */
+  wire: SipWireTimes | undefined;
+  /** ICE gathering of this leg's offer or answer (the last one, for a re-INVITE). */
+  gathering: GatheringEvent | undefined;
+  /** Transport state changes in order (ICE, DTLS, connection). */
+  readonly transport: { layer: TransportLayer; state: string; atMs: number }[] = [];
+  firstAudioSentAtMs: number | undefined;
+  selectedPair: CandidatePair | undefined;
+  /** The page hosting the leg, for its health (main-thread lag). */
+  pageId: string | undefined;
+  /** Received audio had flowed: from then on, packets stopping or silence is an interruption. */
+  audioFlowed = false;
+  audioStoppedAtMs: number | undefined;
+  audioSilentAtMs: number | undefined;
+  /** The far end's leg is on hold (callwright far ends): its silence is expected. */
+  farEndHeld = false;
+  /** Last hold or unhold at either end: media takes a moment to stop or resume around it. */
+  lastHoldChangeAtMs: number | undefined;
 
   constructor(
     readonly legId: string,
@@ -69,7 +94,39 @@ export class LegRecord {
   addStats(event: StatsEvent): void {
     this.previous = this.latest;
     this.latest = event;
-    if (this.previous) this.rates = ratesBetween(this.previous, event);
+    if (event.sample.selectedPair) this.selectedPair = event.sample.selectedPair;
+    if (this.previous) {
+      this.rates = ratesBetween(this.previous, event);
+      this.watchAudio(this.previous.atMs, this.rates);
+    }
+  }
+
+  /** Last state of a transport layer. */
+  transportState(layer: TransportLayer): string | undefined {
+    return this.transport.findLast((entry) => entry.layer === layer)?.state;
+  }
+
+  /** When a layer first reached a state. */
+  reachedAtMs(layer: TransportLayer, state: string): number | undefined {
+    return this.transport.find((entry) => entry.layer === layer && entry.state === state)?.atMs;
+  }
+
+  /**
+   * Received audio that stops or goes silent after having flowed, outside a hold
+   * at either end: the moment is the start of the first interval it was seen in.
+   * Silence needs the audio decoded (energy); packets are counted on every leg.
+   */
+  private watchAudio(intervalStartMs: number, rates: MediaRates): void {
+    const flowing = rates.inAudioPacketRate >= MIN_PACKET_RATE;
+    const silent = flowing && rates.inAudioEnergyRate !== undefined && rates.inAudioEnergyRate <= SILENCE_ENERGY_RATE;
+    if (!this.audioFlowed) {
+      this.audioFlowed = flowing && !silent;
+      return;
+    }
+    if (this.held || this.farEndHeld || this.ended) return;
+    if (this.lastHoldChangeAtMs !== undefined && this.lastHoldChangeAtMs > intervalStartMs - 500) return;
+    if (!flowing) this.audioStoppedAtMs ??= intervalStartMs;
+    else if (silent) this.audioSilentAtMs ??= intervalStartMs;
   }
 
   lastSample(): MediaSample | undefined {

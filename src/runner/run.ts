@@ -80,6 +80,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     metricsHost: options.metricsHost,
     pushgatewayUrl: options.pushgatewayUrl,
     warn: (message) => logger.warn(message),
+    evidence: {
+      ...scenario.options.evidence,
+      // Scrubbed should one ever appear in a SIP message (they never should: digest sends none).
+      secrets: Object.values(scenario.roles).flatMap((role) => role.accounts.flatMap((account) => (account.password ? [account.password] : []))),
+    },
     extra: [...(options.reporters ?? []), ...load.reporters],
   });
   const reporter = reporters.reporter;
@@ -116,7 +121,11 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       if (call.reported) return;
       call.reported = true;
       // Reported once the watchdog has judged the call's time (harness saturation is known a sample or two late).
-      load.settleCall(buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined), (result) => {
+      const judge = { pageLagMs: (pageId: string | undefined, fromMs: number, toMs: number) => state.pageHealth.worstLagMs(pageId, fromMs, toMs), stalledLagMs: scenario.options.watchdog.eventLoopLagMs };
+      const built = buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined, judge);
+      load.settleCall(built, (settled) => {
+        const evidence = reporters.evidenceFor(settled);
+        const result = evidence ? { ...settled, evidence } : settled;
         calls.push(result);
         reporter.onCallEnd?.(result);
       });
@@ -130,7 +139,10 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       onLegEstablished: (leg) => {
         const call = leg.callKey ? state.calls.get(leg.callKey) : undefined;
         if (call && call.callerLegId === leg.legId && leg.establishedAtMs !== undefined) {
-          emit({ type: 'callEstablished', atMs: leg.establishedAtMs, scenario: scenario.name, callId: call.key, setupSeconds: (leg.establishedAtMs - call.startedAtMs) / 1000 });
+          // Setup as the wire saw it: first INVITE sent -> 200 OK received (harness time before the INVITE is not the server's).
+          const invitedAtMs = leg.wire?.inviteSentAtMs ?? call.startedAtMs;
+          const answeredAtMs = leg.wire?.finalReceivedAtMs ?? leg.establishedAtMs;
+          emit({ type: 'callEstablished', atMs: leg.establishedAtMs, scenario: scenario.name, callId: call.key, setupSeconds: Math.max(0, answeredAtMs - invitedAtMs) / 1000 });
         }
       },
       onLegEnded: () => undefined,
@@ -157,10 +169,24 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         logger[level](message);
         emit({ type: 'log', atMs, level, message });
       },
+      onSip: (event) => emit({ type: 'sipMessage', atMs: event.atMs, scenario: scenario.name, agentId: event.agentId, sipCallId: event.sipCallId, sent: event.sent, raw: event.raw }),
+      onPageHealth: (pageId, event) =>
+        emit({
+          type: 'pageHealth',
+          atMs: event.atMs,
+          scenario: scenario.name,
+          pageId,
+          lagMaxMs: event.lagMaxMs,
+          longTasksMs: event.longTasksMs,
+          legs: event.legs,
+          stalled: event.lagMaxMs >= scenario.options.watchdog.eventLoopLagMs,
+        }),
       onIncomingLeg: (leg, agent) => {
         const autoAnswer = scenario.roles[agent.role]?.autoAnswer;
         if (!autoAnswer) return;
-        setTimeout(() => void agent.page.dispatch({ type: 'answer', legId: leg.legId, audio: true, video: false }), autoAnswer.afterSeconds * 1000);
+        // The page answers by itself (createAgent's autoAnswerAfterMs); the call notes the configured delay.
+        const call = leg.callKey ? state.calls.get(leg.callKey) : undefined;
+        if (call) call.answerDelaySeconds = autoAnswer.afterSeconds;
       },
     });
 
@@ -176,6 +202,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       pageConfig: {
         statsIntervalMs: scenario.options.statsIntervalSeconds * 1000,
         flushIntervalMs: 200,
+        iceGatheringMode: scenario.options.iceGathering,
         iceGatheringTimeoutMs: scenario.options.iceGatheringTimeoutMs,
         iceServers: [],
         playReceivedAudio: scenario.options.playReceivedAudio,
@@ -189,7 +216,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       hooks: {
         onEvents: (pageId, events) => {
           recycler?.noteEvents(pageId, events);
-          state.apply(events);
+          state.apply(events, pageId);
         },
         onLost: (pageId, reason) => {
           if (!stopping) {
@@ -247,6 +274,10 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       });
       const ok = await runner.run();
       await runner.cleanup();
+      // A leg ends as its BYE leaves; the BYE's answer (the disconnect delay) comes a moment later.
+      const byesPending = () =>
+        [...runner.calls.values()].flatMap((call) => state.legsOf(call)).some((leg) => leg.wire?.byeSentAtMs !== undefined && leg.wire.byeAnsweredAtMs === undefined);
+      await state.waitFor(() => !byesPending(), BYE_ANSWER_WAIT_MS);
       for (const call of runner.calls.values()) {
         if (iterationSignal.aborted && !call.failure && !state.legs.get(call.callerLegId)?.established) {
           call.failure = { reason: 'interrupted', detail: 'run stopped before the call was established' };
@@ -290,6 +321,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     await reporters.close();
   }
 }
+
+/** How long a finished iteration waits for the answers to its BYEs before its calls are reported. */
+const BYE_ANSWER_WAIT_MS = 2_000;
 
 function embeddedAuth(scenario: Scenario): { users: Record<string, string> } | undefined {
   const accounts = Object.values(scenario.roles).flatMap((role) => role.accounts);

@@ -2,6 +2,11 @@ import type { AgentPage } from '../browser/agentPage.js';
 import type { AgentEvent } from '../protocol/events.js';
 import type { Account } from '../scenario/types.js';
 import { LegRecord } from './legRecord.js';
+import { noteSipMessage, type SipWireTimes } from './sipWireTimes.js';
+import { PageHealthLog } from './pageHealthLog.js';
+
+/** A Call-ID no leg claimed (a stray or unanswered message) is forgotten after this long. */
+const UNCLAIMED_WIRE_TIMES_MS = 10 * 60_000;
 
 export interface AgentInfo {
   agentId: string;
@@ -36,6 +41,8 @@ export interface CallRecord {
   failure: { reason: import('../results.js').FailureReason; detail: string } | undefined;
   /** A passing expect step asked for this call to fail. */
   failureExpected: boolean;
+  /** The answer delay the scenario configured for this call's callee (answer step or autoAnswer). */
+  answerDelaySeconds?: number;
   reported: boolean;
 }
 
@@ -60,6 +67,11 @@ export class RunState {
   private readonly waiters = new Set<Waiter>();
   /** Transfer steps waiting for the transferee's new leg: they make its call record. */
   readonly pendingTransfers = new Map<string, (leg: LegRecord) => CallRecord>();
+  /** SIP moments per agent and Call-ID, filled as messages arrive (an incoming INVITE comes before its leg). */
+  private readonly wireTimes = new Map<string, { times: SipWireTimes; firstAtMs: number; claimed: boolean }>();
+  private forgotten = 0;
+  /** Each page's main-thread health, to tell the harness's stalls from the server's faults. */
+  readonly pageHealth = new PageHealthLog();
 
   constructor(
     private readonly hooks: {
@@ -71,6 +83,8 @@ export class RunState {
       onDtmf(leg: LegRecord, sent: boolean, mode: 'rfc4733' | 'info', tone: string, atMs: number): void;
       onLog(level: 'error' | 'warn' | 'info' | 'debug', message: string, atMs: number): void;
       onIncomingLeg(leg: LegRecord, agent: AgentInfo): void;
+      onSip(event: Extract<AgentEvent, { type: 'sip' }>): void;
+      onPageHealth(pageId: string, event: Extract<AgentEvent, { type: 'pageHealth' }>): void;
     },
   ) {}
 
@@ -92,7 +106,9 @@ export class RunState {
     for (const leg of this.legsOf(call)) {
       this.legs.delete(leg.legId);
       if (leg.sipCallId && this.callsBySipCallId.get(leg.sipCallId) === call) this.callsBySipCallId.delete(leg.sipCallId);
+      if (leg.sipCallId) this.wireTimes.delete(wireKey(leg.agentId, leg.sipCallId));
     }
+    if (++this.forgotten % 100 === 0) this.pruneWireTimes(Date.now());
     this.calls.delete(call.key);
     this.callsByCallerLeg.delete(call.callerLegId);
     this.waitingForCallee.delete(call);
@@ -137,9 +153,31 @@ export class RunState {
     }
   }
 
-  apply(events: AgentEvent[]): void {
-    for (const event of events) this.applyOne(event);
+  apply(events: AgentEvent[], pageId?: string): void {
+    for (const event of events) {
+      if (event.type === 'pageHealth') {
+        if (pageId) {
+          this.pageHealth.note(pageId, event);
+          this.hooks.onPageHealth(pageId, event);
+        }
+      } else this.applyOne(event);
+    }
     this.settle();
+  }
+
+  /** The wire times of one agent's side of a Call-ID, made on first use. */
+  private wireTimesOf(agentId: string, sipCallId: string, atMs: number): { times: SipWireTimes; firstAtMs: number; claimed: boolean } {
+    const key = wireKey(agentId, sipCallId);
+    let entry = this.wireTimes.get(key);
+    if (!entry) {
+      entry = { times: { challenges: 0 }, firstAtMs: atMs, claimed: false };
+      this.wireTimes.set(key, entry);
+    }
+    return entry;
+  }
+
+  private pruneWireTimes(nowMs: number): void {
+    for (const [key, entry] of this.wireTimes) if (!entry.claimed && nowMs - entry.firstAtMs > UNCLAIMED_WIRE_TIMES_MS) this.wireTimes.delete(key);
   }
 
   /** The page hosting these agents died: end their live legs as browser_crashed. */
@@ -198,6 +236,10 @@ export class RunState {
         }
         leg.createdAtMs = event.atMs;
         leg.sipCallId = event.sipCallId;
+        leg.pageId = agent.page.pageId;
+        const wire = this.wireTimesOf(event.agentId, event.sipCallId, event.atMs);
+        wire.claimed = true;
+        leg.wire = wire.times;
         leg.from = event.from;
         leg.to = event.to;
         leg.referredByLegId = event.referredByLegId;
@@ -219,6 +261,18 @@ export class RunState {
         }
         return;
       }
+      case 'sip':
+        noteSipMessage(this.wireTimesOf(event.agentId, event.sipCallId, event.atMs).times, event);
+        this.hooks.onSip(event);
+        return;
+      case 'iceGathered':
+        return this.withLeg(event.legId, (leg) => void (leg.gathering = event));
+      case 'legTransport':
+        return this.withLeg(event.legId, (leg) => void leg.transport.push({ layer: event.layer, state: event.state, atMs: event.atMs }));
+      case 'firstMediaSent':
+        return this.withLeg(event.legId, (leg) => {
+          if (event.kind === 'audio') leg.firstAudioSentAtMs ??= event.atMs;
+        });
       case 'inviteSent':
         return this.withLeg(event.legId, (leg) => {
           leg.inviteSentAtMs ??= event.atMs;
@@ -249,7 +303,15 @@ export class RunState {
       case 'holdChanged':
         return this.withLeg(event.legId, (leg) => {
           leg.holdResults.push(event);
-          if (event.ok) leg.held = event.held;
+          if (!event.ok) return;
+          leg.held = event.held;
+          leg.lastHoldChangeAtMs = event.atMs;
+          const call = leg.callKey ? this.calls.get(leg.callKey) : undefined;
+          for (const other of call ? this.legsOf(call) : []) {
+            if (other === leg) continue;
+            other.farEndHeld = event.held;
+            other.lastHoldChangeAtMs = event.atMs;
+          }
         });
       case 'dtmfSent':
         return this.withLeg(event.legId, (leg) => {
@@ -346,3 +408,5 @@ export class RunState {
     if (leg) apply(leg);
   }
 }
+
+const wireKey = (agentId: string, sipCallId: string) => `${agentId} ${sipCallId}`;

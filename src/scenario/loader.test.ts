@@ -113,7 +113,7 @@ steps:
 describe('unknown fields and kinds', () => {
   it('names an unknown step kind and lists the kinds', () => {
     expect(problemsOf(withSteps('  - register\n  - cal: { from: alice, to: bob }'))).toEqual([
-      'steps[1].cal: unknown step kind "cal" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, transfer, message)',
+      'steps[1].cal: unknown step kind "cal" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, fault, transfer, message)',
     ]);
   });
 
@@ -122,7 +122,7 @@ describe('unknown fields and kinds', () => {
       'steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, codecs, extraSdp, headers, until, timeout)',
     ]);
     expect(problemsOf(withSteps('  - register', 'options: { statInterval: 1s }'))).toEqual([
-      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, watchdog, stepTimeout)',
+      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGathering, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, watchdog, stepTimeout, evidence)',
     ]);
     expect(problemsOf(withSteps('  - register', 'step: []'))[0]).toBe(
       'step: unknown field "step" (allowed: name, description, target, options, load, thresholds, roles, steps)',
@@ -134,7 +134,7 @@ describe('unknown fields and kinds', () => {
 
   it('suggests the colon for a kind written with its argument', () => {
     expect(problemsOf(withSteps(`${CALL}  - hold alice`))).toEqual([
-      'steps[2]["hold alice"]: unknown step kind "hold alice" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, transfer, message); write "hold: alice"',
+      'steps[2]["hold alice"]: unknown step kind "hold alice" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, fault, transfer, message); write "hold: alice"',
     ]);
   });
 
@@ -157,9 +157,9 @@ describe('types, ranges and durations', () => {
   });
 
   it('rejects bad and out-of-range durations', () => {
-    expect(problemsOf(withSteps('  - register: { roles: [alice], timeout: 0 }', 'options: { statsInterval: 100ms, iceGatheringTimeout: 11s }'))).toEqual([
+    expect(problemsOf(withSteps('  - register: { roles: [alice], timeout: 0 }', 'options: { statsInterval: 100ms, iceGatheringTimeout: 31s }'))).toEqual([
       'options.statsInterval: expected a duration from 200ms to 1m (e.g. 500ms, 5s, 2m, or a number of seconds), got "100ms"',
-      'options.iceGatheringTimeout: expected a duration from 0s to 10s (e.g. 500ms, 5s, 2m, or a number of seconds), got "11s"',
+      'options.iceGatheringTimeout: expected a duration from 1ms to 30s (e.g. 500ms, 5s, 2m, or a number of seconds), got "31s"',
       'steps[0].register.timeout: expected a duration from 100ms to 1h (e.g. 500ms, 5s, 2m, or a number of seconds), got 0',
     ]);
     expect(problemsOf(withSteps(`${CALL}  - dtmf: { tones: "1", duration: 10ms, gap: 7s }`))).toEqual([
@@ -418,13 +418,15 @@ describe('normalisation and defaults', () => {
     const scenario = load(withSteps('  - register'));
     expect(scenario.options).toEqual({
       statsIntervalSeconds: 1,
-      iceGatheringTimeoutMs: 50,
+      iceGathering: 'usable',
+      iceGatheringTimeoutMs: 5000,
       registerExpiresSeconds: 600,
       playReceivedAudio: true,
       receivedAudioSample: 1,
       mediaProfile: 'standard',
       pageRecycleAfter: 400,
       watchdog: { cpu: 0.95, eventLoopLagMs: 250, memory: 0.95, intervalSeconds: 1 },
+      evidence: { sampleSuccessful: 0, maxFiles: 1000 },
     });
     expect(scenario.load).toMatchObject({ model: 'closed', iterations: 1, concurrency: 1, phases: [], preRegister: false });
     expect(scenario.thresholds).toEqual({});
@@ -640,6 +642,16 @@ describe('sdp checks', () => {
     expect(problemsOf(withSteps(`${CALL}  - expect: { sdp: "AS:64" }\n  - expect: { sdp: [] }`))).toEqual([
       'steps[2].expect.sdp[0]: expected the start of one SDP line, <letter>=<value>, such as b=AS:64 or m=video 0',
       'steps[3].expect.sdp: needs at least 1 item',
+    ]);
+  });
+});
+
+describe('fault step', () => {
+  it('acts on the role\'s own sender of a call it is on: stop, silence or restore', () => {
+    const scenario = load(withSteps(`${CALL}  - fault: { role: alice, media: stop }\n  - fault: { role: alice, media: restore }`));
+    expect(scenario.steps[2]).toMatchObject({ kind: 'fault', role: 'alice', call: 'main', media: 'stop', name: 'fault alice media stop' });
+    expect(problemsOf(withSteps(`${CALL}  - fault: { role: alice, media: mute }`))).toEqual([
+      'steps[2].fault.media: expected one of stop, silence, restore, got "mute"',
     ]);
   });
 });

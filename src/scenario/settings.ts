@@ -86,7 +86,8 @@ function fileProblem(path: string): string | undefined {
 /** Defaults of every option, and of stepTimeout (which only steps read). */
 export const OPTION_DEFAULTS = {
   statsIntervalSeconds: 1,
-  iceGatheringTimeoutMs: 50,
+  iceGathering: 'usable',
+  iceGatheringTimeoutMs: 5000,
   registerExpiresSeconds: 600,
   playReceivedAudio: true,
   receivedAudioSample: 1,
@@ -94,6 +95,7 @@ export const OPTION_DEFAULTS = {
   pageRecycleAfter: 400,
   watchdog: { cpu: 0.95, eventLoopLagMs: 250, memory: 0.95, intervalSeconds: 1 },
   stepTimeoutSeconds: 10,
+  evidence: { sampleSuccessful: 0, maxFiles: 1000 },
 } as const;
 
 /** What the low-cost media profile changes (docs/load.md): fewer packets, and only a sample of legs decoded. */
@@ -113,7 +115,8 @@ const watchdogFields = strictFields({
 
 const optionFields = strictFields({
   statsInterval: duration(0.2, 60).optional(),
-  iceGatheringTimeout: duration(0, 10).optional(),
+  iceGathering: oneOf(['usable', 'complete']).optional(),
+  iceGatheringTimeout: duration(0.001, 30).optional(),
   registerExpires: integer(10, 86_400).optional(),
   agentsPerPage: integer(1, 200).optional(),
   pagesPerBrowser: integer(1, 50).optional(),
@@ -126,6 +129,14 @@ const optionFields = strictFields({
   pageRecycleAfter: integer(1, 500).optional(),
   watchdog: watchdogFields.optional(),
   stepTimeout: duration(0.1, 3600).optional(),
+  evidence: strictFields({
+    sampleSuccessful: z
+      .number({ error: (issue) => `expected a fraction of calls from 0 to 1, e.g. 0.01, got ${describeValue(issue.input)}` })
+      .min(0, { error: (issue) => `expected a fraction of calls from 0 to 1, e.g. 0.01, got ${describeValue(issue.input)}` })
+      .max(1, { error: (issue) => `expected a fraction of calls from 0 to 1, e.g. 0.01, got ${describeValue(issue.input)}` })
+      .optional(),
+    maxFiles: integer(0, 1_000_000).optional(),
+  }).optional(),
 });
 
 /** The options, and the default step timeout; defaults stand in for fields with problems so steps can still be checked. */
@@ -138,6 +149,7 @@ export function readOptions(value: unknown, problems: Problems): { options: Scen
   const watchdog = fields.watchdog ?? {};
   const options: ScenarioOptions = {
     statsIntervalSeconds: fields.statsInterval ?? d.statsIntervalSeconds,
+    iceGathering: fields.iceGathering ?? d.iceGathering,
     // Rounded to whole ms: the page passes it to setTimeout.
     iceGatheringTimeoutMs: fields.iceGatheringTimeout === undefined ? d.iceGatheringTimeoutMs : Math.round(fields.iceGatheringTimeout * 1000),
     registerExpiresSeconds: fields.registerExpires ?? d.registerExpiresSeconds,
@@ -150,6 +162,10 @@ export function readOptions(value: unknown, problems: Problems): { options: Scen
       eventLoopLagMs: watchdog.eventLoopLag === undefined ? d.watchdog.eventLoopLagMs : Math.round(watchdog.eventLoopLag * 1000),
       memory: watchdog.memory ?? d.watchdog.memory,
       intervalSeconds: watchdog.interval ?? d.watchdog.intervalSeconds,
+    },
+    evidence: {
+      sampleSuccessful: fields.evidence?.sampleSuccessful ?? d.evidence.sampleSuccessful,
+      maxFiles: fields.evidence?.maxFiles ?? d.evidence.maxFiles,
     },
   };
   if (fields.agentsPerPage !== undefined) options.agentsPerPage = fields.agentsPerPage;

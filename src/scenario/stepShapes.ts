@@ -171,6 +171,7 @@ const SHAPES = {
   hold: roleAndCallFields,
   unhold: roleAndCallFields,
   hangup: roleAndCallFields,
+  fault: strictFields({ role: roleRef.optional(), call: callRef.optional(), media: oneOf(['stop', 'silence', 'restore']), timeout }, 'a mapping: { role, media: stop | silence | restore }'),
   transfer: strictFields({ role: roleRef.optional(), call: callRef.optional(), to: partyRef, as: callRef.optional(), timeout }),
   message: strictFields({
     from: roleRef,

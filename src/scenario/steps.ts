@@ -151,6 +151,12 @@ class StepResolver {
         if (!target) return undefined;
         return { kind: draft.kind, name: `${draft.kind} ${target.role}${callSuffix(target.call)}`, timeoutSeconds: timeout(draft.fields.timeout), ...target };
       }
+      case 'fault': {
+        const target = this.actOnCall(draft, draft.fields);
+        if (!target) return undefined;
+        const media = draft.fields.media;
+        return { kind: 'fault', name: `fault ${target.role} media ${media}${callSuffix(target.call)}`, timeoutSeconds: timeout(draft.fields.timeout), ...target, media };
+      }
       case 'transfer':
         return this.resolveTransfer(draft);
       case 'message': {

@@ -118,6 +118,12 @@ export type Step =
   | (StepBase & { kind: 'dtmf'; call: string; role: string; tones: string; mode: 'rfc4733' | 'info'; durationMs: number; gapMs: number })
   | (StepBase & { kind: 'hold'; call: string; role: string })
   | (StepBase & { kind: 'unhold'; call: string; role: string })
+  /**
+   * Fault injection on the role's own sender: 'stop' sends no more RTP, 'silence' keeps
+   * sending packets of silence, 'restore' undoes either. The far end's checks then see
+   * media_stopped / silent_audio: a way to prove a pipeline catches them.
+   */
+  | (StepBase & { kind: 'fault'; call: string; role: string; media: 'stop' | 'silence' | 'restore' })
   | (StepBase & { kind: 'transfer'; call: string; role: string; to: Party; newCall: string })
   | (StepBase & { kind: 'message'; from: string; to: Party; body: string; contentType: string })
   | (StepBase & { kind: 'hangup'; call: string; role: string });
@@ -180,6 +186,12 @@ export type HoldTime =
 
 export interface ScenarioOptions {
   statsIntervalSeconds: number;
+  /**
+   * 'usable' (default): a description leaves once every media section has a usable
+   * candidate, within iceGatheringTimeoutMs; 'complete': it waits for gathering to
+   * complete, cut at iceGatheringTimeoutMs (a fixed timeout).
+   */
+  iceGathering: 'usable' | 'complete';
   iceGatheringTimeoutMs: number;
   registerExpiresSeconds: number;
   /** SIP user agents hosted by one page (they share one media capture); absent: the plan's placement decides. */
@@ -197,6 +209,8 @@ export interface ScenarioOptions {
   pageRecycleAfter: number;
   /** When the harness counts itself as saturated (src/runner/watchdog.ts). */
   watchdog: WatchdogOptions;
+  /** SIP logs kept in <out>/sip/: every failed call, plus this fraction of the others; at most maxFiles. */
+  evidence: { sampleSuccessful: number; maxFiles: number };
 }
 
 export interface WatchdogOptions {

@@ -1,0 +1,125 @@
+import { Web, type Session, type SessionDescriptionHandlerFactory } from 'sip.js';
+import { candidateCoverage, usableCandidateTypes } from './iceCandidates.js';
+
+export type IceGatheringMode = 'usable' | 'complete';
+
+/**
+ * Once every section is covered, candidates still arriving this soon are waited
+ * for: Chromium finds all host interfaces at nearly the same moment, and a
+ * description with all of them survives an interface the far end cannot reach.
+ */
+const SETTLE_AFTER_USABLE_MS = 20;
+
+export interface GatheringOutcome {
+  durationMs: number;
+  candidates: number;
+  candidateTypes: string[];
+  endedBy: 'complete' | 'usable' | 'timeout' | 'fixed';
+  missingMids: string[];
+}
+
+/** A description that would leave with a media section no candidate reaches: it could never carry media. */
+export class NoCandidateError extends Error {
+  constructor(readonly outcome: GatheringOutcome) {
+    super(`ICE gathering found no usable candidate for media section(s) ${outcome.missingMids.join(', ')} within ${outcome.durationMs.toFixed(0)} ms (${outcome.candidates} candidates)`);
+    this.name = 'NoCandidateError';
+  }
+}
+
+/**
+ * SIP.js's session description handler with callwright's ICE gathering: in
+ * 'usable' mode the offer or answer leaves as soon as every media section has
+ * a usable candidate (or gathering completes), within an upper bound; in
+ * 'complete' mode it waits for completion up to the bound (SIP.js's own rule,
+ * a fixed timeout). Either way a description with a section no candidate
+ * reaches is refused with NoCandidateError, and every gathering is reported.
+ */
+export class GatheringSessionDescriptionHandler extends Web.SessionDescriptionHandler {
+  /** Set by the leg that owns this handler: told of every gathering. */
+  onGathered: ((outcome: GatheringOutcome) => void) | undefined;
+
+  constructor(
+    logger: ConstructorParameters<typeof Web.SessionDescriptionHandler>[0],
+    mediaStreamFactory: Web.MediaStreamFactory,
+    configuration: Web.SessionDescriptionHandlerConfiguration,
+    private readonly mode: IceGatheringMode,
+    private readonly usableTypes: readonly string[],
+  ) {
+    super(logger, mediaStreamFactory, configuration);
+  }
+
+  /** Gathering starts with setLocalDescription; it may even complete before the wait begins. */
+  private gatheringStartedMs: number | undefined;
+
+  protected override setLocalSessionDescription(sessionDescription: RTCSessionDescriptionInit): Promise<void> {
+    this.gatheringStartedMs = performance.now();
+    return super.setLocalSessionDescription(sessionDescription);
+  }
+
+  protected override async waitForIceGatheringComplete(restart = false, timeout = 0): Promise<void> {
+    const pc = this.peerConnection;
+    const startedMs = this.gatheringStartedMs ?? performance.now();
+    this.gatheringStartedMs = undefined;
+    let endedBy: GatheringOutcome['endedBy'] = 'complete';
+    let timedOut = false;
+    const timer = timeout > 0 ? setTimeout(() => (timedOut = true), timeout) : undefined;
+    const coverage = () => candidateCoverage(pc?.localDescription?.sdp ?? '', this.usableTypes);
+    let settle: ReturnType<typeof setTimeout> | undefined;
+    const checkUsable = () => {
+      if (this.mode !== 'usable' || settle !== undefined || pc?.iceGatheringState === 'complete') return;
+      if (coverage().missing.length === 0) {
+        settle = setTimeout(() => {
+          if (pc?.iceGatheringState === 'complete') return;
+          endedBy = 'usable';
+          // SIP.js's documented hook for a completion strategy of one's own: stop waiting now.
+          this.iceGatheringComplete();
+        }, SETTLE_AFTER_USABLE_MS);
+      }
+    };
+    pc?.addEventListener('icecandidate', checkUsable);
+    try {
+      const waiting = super.waitForIceGatheringComplete(restart, timeout);
+      checkUsable();
+      await waiting;
+    } finally {
+      pc?.removeEventListener('icecandidate', checkUsable);
+      clearTimeout(timer);
+      clearTimeout(settle);
+    }
+    if (endedBy === 'complete' && timedOut && pc?.iceGatheringState !== 'complete') endedBy = this.mode === 'usable' ? 'timeout' : 'fixed';
+    const seen = coverage();
+    const outcome: GatheringOutcome = {
+      durationMs: performance.now() - startedMs,
+      candidates: seen.candidates,
+      candidateTypes: seen.types,
+      endedBy,
+      // Only a section with no candidate at all is unusable; fewer than hoped (host without srflx) still connects on a LAN.
+      missingMids: candidateCoverage(pc?.localDescription?.sdp ?? '', ['host', 'srflx', 'prflx', 'relay', 'unknown']).missing,
+    };
+    this.onGathered?.(outcome);
+    if (outcome.missingMids.length > 0) throw new NoCandidateError(outcome);
+  }
+}
+
+export interface GatheringFactoryOptions {
+  mode: IceGatheringMode;
+  /** Upper bound in 'usable' mode, the fixed cut-off in 'complete' mode. */
+  timeoutMs: number;
+  peerConnectionConfiguration: RTCConfiguration;
+}
+
+/** SIP.js's default factory, building GatheringSessionDescriptionHandlers. */
+export function gatheringHandlerFactory(mediaStreamFactory: Web.MediaStreamFactory, options: GatheringFactoryOptions): SessionDescriptionHandlerFactory {
+  const usableTypes = usableCandidateTypes(options.peerConnectionConfiguration.iceServers ?? [], options.peerConnectionConfiguration.iceTransportPolicy === 'relay');
+  return (session: Session) =>
+    new GatheringSessionDescriptionHandler(
+      session.userAgent.getLogger('sip.SessionDescriptionHandler'),
+      mediaStreamFactory,
+      {
+        iceGatheringTimeout: options.timeoutMs,
+        peerConnectionConfiguration: { ...Web.defaultPeerConnectionConfiguration(), ...options.peerConnectionConfiguration },
+      },
+      options.mode,
+      usableTypes,
+    );
+}

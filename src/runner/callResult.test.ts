@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { buildCallResult, type CallJudgement } from './callResult.js';
+import { LegRecord } from './legRecord.js';
+import type { CallRecord } from './runState.js';
+
+const T0 = 1_000_000;
+
+function call(overrides: Partial<CallRecord> = {}): CallRecord {
+  return {
+    key: '1.main', name: 'main', iteration: 1, callerRole: 'alice', calleeRole: 'bob', calleeAgentId: 'bob#0',
+    from: 'sip:alice@lab', to: 'sip:bob@lab', startedAtMs: T0, callerLegId: 'a', calleeLegId: 'b',
+    failure: undefined, failureExpected: false, reported: true, ...overrides,
+  };
+}
+
+function leg(id: string, role: string, direction: 'outgoing' | 'incoming'): LegRecord {
+  const record = new LegRecord(id, `${role}#0`, role, direction);
+  record.createdAtMs = T0;
+  record.pageId = 'p1';
+  return record;
+}
+
+/** Cumulative stats samples: packets at 50/s in each direction, energy when `energy` is set. */
+function stats(record: LegRecord, atMs: number, packetsIn: number, energy?: number): void {
+  record.addStats({
+    type: 'stats',
+    legId: record.legId,
+    atMs,
+    sample: {
+      audioIn: { packetsReceived: packetsIn, bytesReceived: packetsIn * 100, packetsLost: 0, jitterSeconds: 0.001, ...(energy === undefined ? {} : { totalAudioEnergy: energy, totalSamplesReceived: packetsIn * 960, concealedSamples: 0 }) },
+      audioOut: { packetsSent: (atMs - T0) / 20, bytesSent: 0 },
+    },
+  });
+}
+
+function established(caller: LegRecord, callee: LegRecord): void {
+  caller.wire = { challenges: 1, inviteSentAtMs: T0 + 120, provisionalReceivedAtMs: T0 + 150, finalReceivedAtMs: T0 + 480, finalStatus: 200 };
+  callee.wire = { challenges: 0, inviteReceivedAtMs: T0 + 140, okSentAtMs: T0 + 470 };
+  caller.establishedAtMs = T0 + 485;
+  callee.establishedAtMs = T0 + 490;
+}
+
+const calm: CallJudgement = { pageLagMs: () => 20, stalledLagMs: 250 };
+
+describe('buildCallResult', () => {
+  it('takes timings from the SIP wire moments: prep before the INVITE, PDD, setup from the first INVITE, callee answer time', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    const result = buildCallResult('s', call({ answerDelaySeconds: 0.3 }), a, b, calm);
+    expect(result).toMatchObject({ result: 'success', harnessPrepSeconds: 0.12, timeTo180Seconds: 0.03, setupSeconds: 0.36, calleeAnswerSeconds: 0.33, answerDelaySeconds: 0.3 });
+    expect(result.legs?.map((l) => l.legId)).toEqual(['a', 'b']);
+  });
+
+  it('fails an offer that left with no candidate as no_candidates (the harness), not as the SIP status the far end then sent', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    a.endCause = { kind: 'sipStatus', status: 488 };
+    a.endedAtMs = T0 + 600;
+    b.gathering = { type: 'iceGathered', legId: 'b', atMs: T0 + 500, durationMs: 5000, candidates: 0, candidateTypes: [], endedBy: 'timeout', missingMids: ['0'] };
+    const result = buildCallResult('s', call(), a, b, calm);
+    expect(result.failureReason).toBe('no_candidates');
+    expect(result.failureDetail).toContain('bob: ICE gathering found no candidate for media section 0');
+  });
+
+  it('explains missing media by a failed ICE or DTLS transport', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    a.transport.push({ layer: 'ice', state: 'checking', atMs: T0 + 500 }, { layer: 'ice', state: 'failed', atMs: T0 + 5500 });
+    expect(buildCallResult('s', call({ failure: { reason: 'no_media', detail: 'expect: no packets' } }), a, b, calm).failureReason).toBe('ice_failed');
+    const [c, d] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(c, d);
+    d.transport.push({ layer: 'ice', state: 'connected', atMs: T0 + 520 }, { layer: 'dtls', state: 'failed', atMs: T0 + 600 });
+    expect(buildCallResult('s', call({ failure: { reason: 'no_media', detail: 'x' } }), c, d, calm).failureReason).toBe('dtls_failed');
+  });
+
+  it('blames the harness when a page was stalled while the call failed, and says what it saw', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    const stalled: CallJudgement = { pageLagMs: () => 1800, stalledLagMs: 250 };
+    const result = buildCallResult('s', call({ failure: { reason: 'no_media', detail: 'no packets' } }), a, b, stalled);
+    expect(result.failureReason).toBe('harness_saturated');
+    expect(result.failureDetail).toMatch(/^no_media while page p1 \(alice\) was stalled \(main thread 1\.80 s late\)/);
+    // A success stays a success, and an expected failure is left alone.
+    expect(buildCallResult('s', call(), a, b, stalled).result).toBe('success');
+  });
+
+  it('fails a call whose received audio stopped mid-call, with the time, but not one that stopped at its hangup or on hold', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    stats(a, T0 + 1000, 0);
+    stats(a, T0 + 2000, 50);
+    stats(a, T0 + 3000, 100);
+    stats(a, T0 + 4000, 101);
+    stats(a, T0 + 5000, 101);
+    a.endedAtMs = T0 + 9000;
+    const result = buildCallResult('s', call(), a, b, calm);
+    expect(result).toMatchObject({ failureReason: 'media_stopped', audioInterruptedAtSeconds: 3 });
+
+    const [c, d] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(c, d);
+    stats(c, T0 + 1000, 0);
+    stats(c, T0 + 2000, 50);
+    stats(c, T0 + 3000, 51);
+    c.endedAtMs = T0 + 3500;
+    expect(buildCallResult('s', call(), c, d, calm).result).toBe('success');
+
+    const [e, f] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(e, f);
+    stats(e, T0 + 1000, 0);
+    stats(e, T0 + 2000, 50);
+    e.farEndHeld = true;
+    e.lastHoldChangeAtMs = T0 + 2100;
+    stats(e, T0 + 3000, 52);
+    stats(e, T0 + 4000, 52);
+    e.endedAtMs = T0 + 9000;
+    expect(buildCallResult('s', call(), e, f, calm).result).toBe('success');
+  });
+
+  it('fails a call whose decoded audio went silent while packets kept coming', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    stats(a, T0 + 1000, 0, 0);
+    stats(a, T0 + 2000, 50, 0.5);
+    stats(a, T0 + 3000, 100, 1.0);
+    stats(a, T0 + 4000, 150, 1.0);
+    a.endedAtMs = T0 + 9000;
+    expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
+  });
+});
