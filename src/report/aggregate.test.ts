@@ -144,3 +144,20 @@ describe('countBy', () => {
     expect(JSON.parse(JSON.stringify(counts))).toEqual(JSON.parse('{"__proto__":1,"opus":1}'));
   });
 });
+
+describe('aggregateCalls: timings and whose failures', () => {
+  it('takes the configured answer delay out of setup, computes the establishment ratio and counts the harness own failures', () => {
+    const aggregates = aggregateCalls([
+      call({ setupSeconds: 0.33, answerDelaySeconds: 0.3, inviteSentAtMs: 1, sipStatus: 200, harnessPrepSeconds: 0.05, candidatePair: 'host/udp 127.0.0.1:1 -> prflx/udp (hidden):2' }),
+      call({ setupSeconds: 0.34, answerDelaySeconds: 0.3, inviteSentAtMs: 2, sipStatus: 200, harnessPrepSeconds: 0.07 }),
+      call({ result: 'failed', failureReason: 'harness_saturated', inviteSentAtMs: 3, sipStatus: 200 }),
+      call({ result: 'failed', failureReason: 'sip_status', inviteSentAtMs: 4, sipStatus: 503 }),
+      call({ result: 'failed', failureReason: 'no_candidates' }),
+    ]);
+    expect(aggregates.setupLessAnswerDelaySeconds.max).toBeCloseTo(0.04, 6);
+    expect(aggregates.harnessPrepSeconds.p50).toBeCloseTo(0.06, 6);
+    expect(aggregates.sessionEstablishmentRatio).toBe(0.75);
+    expect(aggregates.harnessFailures).toBe(2);
+    expect(aggregates.candidatePairs).toEqual({ 'host->prflx': 1 });
+  });
+});

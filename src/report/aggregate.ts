@@ -103,7 +103,25 @@ export interface CallAggregates {
   /** Failed calls that a passing expect step asked for (e.g. expect 486), by reason. */
   expectedFailuresByReason: Record<string, number>;
   oneWayAudioCalls: number;
+  /** Harness time before each first INVITE (docs/timings-and-evidence.md). */
+  harnessPrepSeconds: Distribution;
+  /** setup_s less the configured answer delay: the server's time plus the callee's own answer work. */
+  setupLessAnswerDelaySeconds: Distribution;
+  calleeAnswerSeconds: Distribution;
+  /** RFC 6076 session disconnect delay. */
+  disconnectSeconds: Distribution;
+  iceGatheringMs: Distribution;
+  iceConnectedMs: Distribution;
+  /** RFC 6076 session establishment ratio: calls answered 2xx over calls whose INVITE was sent. */
+  sessionEstablishmentRatio: number | null;
+  /** Calls by the caller's selected candidate pair types, `host->host`, `relay->host`... */
+  candidatePairs: Record<string, number>;
+  /** Failed calls that are callwright's own (no_candidates, harness_saturated, browser_crashed), not the server's. */
+  harnessFailures: number;
 }
+
+/** Failure reasons that are the harness's, not the system under test's. */
+export const HARNESS_FAILURE_REASONS: readonly string[] = ['no_candidates', 'harness_saturated', 'browser_crashed'];
 
 export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
   const measure = (pick: (call: CallResult) => number | undefined) => distribution(measuredValues(calls, pick));
@@ -129,7 +147,29 @@ export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
       reasonOf,
     ),
     oneWayAudioCalls: calls.filter((call) => call.oneWayAudio).length,
+    harnessPrepSeconds: measure((call) => call.harnessPrepSeconds),
+    setupLessAnswerDelaySeconds: measure((call) => (call.setupSeconds === undefined ? undefined : call.setupSeconds - (call.answerDelaySeconds ?? 0))),
+    calleeAnswerSeconds: measure((call) => call.calleeAnswerSeconds),
+    disconnectSeconds: measure((call) => call.disconnectSeconds),
+    iceGatheringMs: measure((call) => call.iceGatheringMs),
+    iceConnectedMs: measure((call) => call.iceConnectedMs),
+    sessionEstablishmentRatio: establishmentRatio(calls),
+    candidatePairs: countBy(calls, (call) => pairTypes(call.candidatePair)),
+    harnessFailures: failed.filter((call) => !call.failureExpected && HARNESS_FAILURE_REASONS.includes(call.failureReason ?? '')).length,
   };
+}
+
+function establishmentRatio(calls: readonly CallResult[]): number | null {
+  const invited = calls.filter((call) => call.inviteSentAtMs !== undefined);
+  if (invited.length === 0) return null;
+  return invited.filter((call) => call.sipStatus !== undefined && call.sipStatus >= 200 && call.sipStatus < 300).length / invited.length;
+}
+
+/** `host/udp 127.0.0.1:1 -> prflx/udp (hidden):2` -> `host->prflx`. */
+function pairTypes(pair: string | undefined): string | undefined {
+  if (!pair) return undefined;
+  const [local, remote] = pair.split(' -> ');
+  return `${local?.split('/')[0]}->${remote?.split('/')[0]}`;
 }
 
 export interface StepOutcomes {

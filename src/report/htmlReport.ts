@@ -85,6 +85,10 @@ export function renderHtmlReport(data: HtmlReportData): string {
     ['setup p50', formatValue(aggregates.callSetupSeconds.p50, 'seconds')],
     ['setup p95', formatValue(aggregates.callSetupSeconds.p95, 'seconds')],
     ['setup p99', formatValue(aggregates.callSetupSeconds.p99, 'seconds')],
+    ['PDD p95', formatValue(aggregates.timeTo180Seconds.p95, 'seconds')],
+    ['harness prep p95', formatValue(aggregates.harnessPrepSeconds.p95, 'seconds')],
+    ['ICE gathering p95', aggregates.iceGatheringMs.p95 === null ? '-' : `${aggregates.iceGatheringMs.p95.toFixed(0)} ms`],
+    ['ICE connected p95', aggregates.iceConnectedMs.p95 === null ? '-' : `${aggregates.iceConnectedMs.p95.toFixed(0)} ms`],
     ['first audio p95', formatValue(aggregates.timeToFirstAudioSeconds.p95, 'seconds')],
     ['MOS avg / min', `${formatValue(aggregates.mos.avg, 'score')} / ${formatValue(aggregates.mos.min, 'score')}`],
     ['packet loss avg', formatValue(aggregates.packetLossRatio.avg, 'ratio')],
@@ -92,6 +96,8 @@ export function renderHtmlReport(data: HtmlReportData): string {
     ['RTT avg', formatValue(aggregates.rttSeconds.avg, 'seconds')],
     ['steps passed', `${summary.steps.passed} / ${summary.steps.total}`],
     ['one-way / no audio', String(aggregates.oneWayAudioCalls)],
+    ['harness own failures', String(aggregates.harnessFailures)],
+    ['candidate pairs', Object.entries(aggregates.candidatePairs).map(([pair, count]) => `${pair} ${count}`).join(', ') || '-'],
   ];
 
   const body = [
@@ -186,14 +192,20 @@ function failedCallsSection(calls: readonly CallResult[]): string {
   const setup = distribution(measuredValues(calls, (call) => call.setupSeconds));
   const rows = failed.slice(0, LISTED_FAILED_CALLS).map(
     (call) =>
-      `<tr><td><code>${text(call.callId)}</code></td><td>${text(new Date(call.startedAtMs).toISOString().slice(11, 23))}</td><td>${text(call.failureReason ?? 'unspecified')}</td><td class="num">${call.sipStatus ?? ''}</td><td>${text(call.failureDetail ?? '')}</td><td>${evidenceLink(call.evidence)}</td></tr>`,
+      `<tr><td><code>${text(call.callId)}</code></td><td>${text(new Date(call.startedAtMs).toISOString().slice(11, 23))}</td><td>${text(call.failureReason ?? 'unspecified')}</td><td class="num">${call.sipStatus ?? ''}</td><td>${text(call.failureDetail ?? '')}</td><td>${text(transportOf(call))}</td><td>${evidenceLink(call.evidence)}</td></tr>`,
   );
   return [
     `<section><h2>Failed calls <span class="muted">(${failed.length}${failed.length > LISTED_FAILED_CALLS ? `, first ${LISTED_FAILED_CALLS} shown; all in calls.csv` : ''}; ${setup.count} calls established)</span></h2>`,
-    '<table class="calls"><thead><tr><th>call</th><th>started (UTC)</th><th>reason</th><th>SIP</th><th>detail</th><th>evidence</th></tr></thead><tbody>',
+    '<table class="calls"><thead><tr><th>call</th><th>started (UTC)</th><th>reason</th><th>SIP</th><th>detail</th><th>transport</th><th>evidence</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table></section>',
   ].join('\n');
+}
+
+/** The caller's transport in a few words: when ICE connected, over which pair (legs.csv has the whole timeline). */
+function transportOf(call: CallResult): string {
+  const ice = call.iceConnectedMs === undefined ? 'ICE never connected' : `ICE connected ${call.iceConnectedMs.toFixed(0)} ms after the INVITE`;
+  return call.candidatePair ? `${ice}; ${call.candidatePair}` : call.iceGatheringMs === undefined ? '' : ice;
 }
 
 /** A relative link beside the report; anything else (a scheme, an absolute path) is shown, not linked. */

@@ -39,6 +39,11 @@ export interface SummaryObject {
   steps: RunSummary['steps'];
   registrations: RunSummary['registrations'];
   setupSeconds: Pick<Distribution, 'p50' | 'p95' | 'p99' | 'count'>;
+  pddSeconds: Pick<Distribution, 'p50' | 'p95'>;
+  /** Harness time before each INVITE: never part of setupSeconds. */
+  harnessPrepSeconds: Pick<Distribution, 'p50' | 'p95'>;
+  /** Failed calls that are callwright's own (no_candidates, harness_saturated, browser_crashed). */
+  harnessFailures: number;
   firstAudioSeconds: Pick<Distribution, 'p95' | 'count'>;
   mos: Pick<Distribution, 'avg' | 'min' | 'count'>;
   packetLossRatio: Pick<Distribution, 'avg' | 'max'>;
@@ -86,6 +91,9 @@ export function summaryObject(
     steps: summary.steps,
     registrations: summary.registrations,
     setupSeconds: pick(aggregates.callSetupSeconds, 'p50', 'p95', 'p99', 'count'),
+    pddSeconds: pick(aggregates.timeTo180Seconds, 'p50', 'p95'),
+    harnessPrepSeconds: pick(aggregates.harnessPrepSeconds, 'p50', 'p95'),
+    harnessFailures: aggregates.harnessFailures,
     firstAudioSeconds: pick(aggregates.timeToFirstAudioSeconds, 'p95', 'count'),
     mos: pick(aggregates.mos, 'avg', 'min', 'count'),
     packetLossRatio: pick(aggregates.packetLossRatio, 'avg', 'max'),
@@ -144,6 +152,8 @@ export function formatSummaryTable(
     ['calls', callsLine],
     ['call success', figures.calls.successRate === null ? '-' : formatRatio(figures.calls.successRate)],
     ['setup time', `p50=${seconds(figures.setupSeconds.p50)} p95=${seconds(figures.setupSeconds.p95)} p99=${seconds(figures.setupSeconds.p99)}`],
+    ['PDD', `p50=${seconds(figures.pddSeconds.p50)} p95=${seconds(figures.pddSeconds.p95)}`],
+    ['harness prep', `p50=${seconds(figures.harnessPrepSeconds.p50)} p95=${seconds(figures.harnessPrepSeconds.p95)} (before the INVITE, not in setup)`],
     ['first audio', `p95=${seconds(figures.firstAudioSeconds.p95)}`],
     ['MOS', `avg=${score(figures.mos.avg)} min=${score(figures.mos.min)}`],
     ['packet loss', `avg=${ratio(figures.packetLossRatio.avg)} max=${ratio(figures.packetLossRatio.max)}`],
@@ -153,6 +163,7 @@ export function formatSummaryTable(
   ];
   if (figures.registrations.attempted > 0) rows.push(['registrations', `${figures.registrations.succeeded}/${figures.registrations.attempted} ok`]);
   if (figures.oneWayAudioCalls > 0) rows.push(['one-way audio', `${figures.oneWayAudioCalls} calls`]);
+  if (figures.harnessFailures > 0) rows.push(['harness failures', `${figures.harnessFailures} of the failed calls are callwright's own, not the server's (no_candidates, harness_saturated, browser_crashed)`]);
   if (summary.load && summary.load.late > 0) rows.push(['late starts', `${summary.load.late} (started over load.lateAfter behind plan; max ${seconds(summary.load.startDelaySeconds.max ?? null)})`]);
   const harness = summary.harness;
   if (harness?.saturated) {

@@ -34,9 +34,14 @@ describe.skipIf(skip !== undefined)(`MTU sweep on a path that drops IP fragments
     expect(rows).toHaveLength(8); // per fallback: SIPp plain, 1200, 4000, browser PCMU-only
 
     // Fallback off: everything goes over UDP; 1200 bytes fit in one datagram, 4000 bytes leave as fragments that never arrive.
-    expect(row('off', 'SIPp, padded to 1200 bytes')).toMatchObject({ forwarded_bytes: '1200', transport: 'udp', sip_status: '200', delivered: 'true', fragments_dropped: '0' });
+    // The padding is worked out from a plain INVITE; what Kamailio adds (its Via, the source port's digits) may differ by a byte or two.
+    const near = (bytes: number) => (row: Record<string, string>) => expect(Math.abs(Number(row['forwarded_bytes']) - bytes), `forwarded_bytes ${row['forwarded_bytes']} vs ${bytes}`).toBeLessThanOrEqual(8);
+    const delivered1200 = row('off', 'SIPp, padded to 1200 bytes');
+    near(1200)(delivered1200);
+    expect(delivered1200).toMatchObject({ transport: 'udp', sip_status: '200', delivered: 'true', fragments_dropped: '0' });
     const lostSipp = row('off', 'SIPp, padded to 4000 bytes');
-    expect(lostSipp).toMatchObject({ forwarded_bytes: '4000', transport: 'udp', sip_status: '408', outcome: '408 Request Timeout', delivered: 'false' });
+    near(4000)(lostSipp);
+    expect(lostSipp).toMatchObject({ transport: 'udp', sip_status: '408', outcome: '408 Request Timeout', delivered: 'false' });
     expect(Number(lostSipp['fragments_dropped'])).toBeGreaterThan(0);
     expect(Number(lostSipp['final_response_s'])).toBeGreaterThan(4); // Kamailio's 5 s INVITE timer, not an early error
     const lostBrowser = row('off', 'browser, audio, PCMU only');
@@ -46,7 +51,9 @@ describe.skipIf(skip !== undefined)(`MTU sweep on a path that drops IP fragments
 
     // Fallback on: over 1300 bytes Kamailio switches to TCP, and the same INVITEs get through.
     expect(row('on', 'SIPp, padded to 1200 bytes')).toMatchObject({ transport: 'udp', sip_status: '200', delivered: 'true' });
-    expect(row('on', 'SIPp, padded to 4000 bytes')).toMatchObject({ forwarded_bytes: '4000', transport: 'tcp', sip_status: '200', delivered: 'true', fragments_dropped: '0' });
+    const tcp4000 = row('on', 'SIPp, padded to 4000 bytes');
+    near(4000)(tcp4000);
+    expect(tcp4000).toMatchObject({ transport: 'tcp', sip_status: '200', delivered: 'true', fragments_dropped: '0' });
     const browserOn = row('on', 'browser, audio, PCMU only');
     expect(browserOn).toMatchObject({ transport: 'tcp', sip_status: '200', outcome: '200 OK', delivered: 'true' });
     expect(Number(browserOn['setup_s'])).toBeGreaterThan(0);
@@ -54,7 +61,7 @@ describe.skipIf(skip !== undefined)(`MTU sweep on a path that drops IP fragments
 
     const markdown = readFileSync(join(out, 'mtu-sweep.md'), 'utf8');
     // The smallest lost INVITE is the browser's (about 1.5 KB as forwarded), SIPp's 4000 bytes the other.
-    expect(markdown).toContain(`Fallback off: UDP delivery broke between 1200 bytes (largest delivered) and ${lostBrowser['forwarded_bytes']} bytes (smallest lost)`);
+    expect(markdown).toContain(`Fallback off: UDP delivery broke between ${delivered1200['forwarded_bytes']} bytes (largest delivered) and ${lostBrowser['forwarded_bytes']} bytes (smallest lost)`);
     expect(markdown).toMatch(/Fallback on: 2 of 2 INVITEs over 1300 bytes went to the device over TCP; 2 of them reached it/);
 
     // Nothing left behind: no namespace, no lab process, no device, no Chromium.

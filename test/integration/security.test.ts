@@ -132,6 +132,8 @@ roles:
   bob: { accounts: [{ user: bob, passwordEnv: CW_TEST_BOB_PASSWORD }] }
   carol: { accounts: [{ user: carol, passwordEnv: CAROL_PASSWORD }] }
   dave: { accounts: [{ user: dave, password: "${secrets.wrong}" }] }
+# Every call keeps its SIP log (digest answers inside), so the logs are searched too.
+options: { evidence: { sampleSuccessful: 1 } }
 steps:
   - register: [alice, bob, carol]
   - call: { from: alice, to: bob }
@@ -162,7 +164,8 @@ steps:
     expect(scraped).toContain('callwright_');
 
     const files = listFiles(dir);
-    expect(files.map((f) => relative(dir, f))).toEqual(expect.arrayContaining(['calls.csv', 'steps.csv', 'summary.json', 'metrics.prom']));
+    expect(files.map((f) => relative(dir, f))).toEqual(expect.arrayContaining(['calls.csv', 'steps.csv', 'summary.json', 'metrics.prom', 'sip/1.main.log']));
+    expect(readFileSync(join(dir, 'sip', '1.main.log'), 'utf8')).toMatch(/^(Proxy-)?Authorization: Digest username="alice", \[redacted\]\r?$/m);
     const outputs: [string, string][] = [...files.map((f): [string, string] => [relative(dir, f), readFileSync(f, 'latin1')]), ['stdout', run.stdout], ['stderr', run.stderr], ['/metrics', scraped]];
     for (const secret of Object.values(secrets)) {
       for (const [where, text] of outputs) expect(text.includes(secret), `${secret} in ${where}`).toBe(false);
