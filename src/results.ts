@@ -42,6 +42,8 @@ export interface HarnessSample {
   /** CPU in cores (1 = one core fully busy) over the interval. */
   nodeCpuCores: number;
   chromiumCpuCores: number;
+  /** The busiest single Chromium process (a renderer: its pages' main threads live there), in cores. */
+  chromiumBusiestProcessCores?: number;
   /** Everything on the machine, callwright or not: what the harness competes with. */
   machineBusyCores: number;
   cores: number;
@@ -275,7 +277,7 @@ export interface HarnessSummary {
   cores: number;
   samples: number;
   mean?: { nodeCpuCores: number; chromiumCpuCores: number; machineBusyCores: number; eventLoopLagP99Ms: number };
-  peak?: { nodeCpuCores: number; chromiumCpuCores: number; machineBusyCores: number; eventLoopLagP99Ms: number; nodeRssBytes: number; chromiumRssBytes: number; chromiumPssBytes?: number };
+  peak?: { nodeCpuCores: number; chromiumCpuCores: number; chromiumBusiestProcessCores?: number; machineBusyCores: number; eventLoopLagP99Ms: number; nodeRssBytes: number; chromiumRssBytes: number; chromiumPssBytes?: number };
 }
 
 export interface RunSummary {

@@ -84,6 +84,7 @@ export class PrometheusReporter implements Reporter {
         else metrics.harnessSaturatedSeconds.inc(scenario, 0);
         metrics.harnessCpuCores.set({ ...scenario, process: 'node' }, sample.nodeCpuCores);
         metrics.harnessCpuCores.set({ ...scenario, process: 'chromium' }, sample.chromiumCpuCores);
+        metrics.harnessCpuCores.set({ ...scenario, process: 'chromium_busiest' }, sample.chromiumBusiestProcessCores ?? 0);
         metrics.harnessCpuCores.set({ ...scenario, process: 'machine' }, sample.machineBusyCores);
         metrics.harnessMemoryBytes.set({ ...scenario, process: 'node' }, sample.nodeRssBytes);
         metrics.harnessMemoryBytes.set({ ...scenario, process: 'chromium' }, sample.chromiumRssBytes);

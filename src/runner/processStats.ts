@@ -117,6 +117,8 @@ export function parseMemInfo(meminfo: string): { totalBytes: number; availableBy
 export interface TreeUsage {
   /** CPU since the previous call, in cores. */
   cpuCores: number;
+  /** The busiest single process (a renderer hosting many legs, usually), in cores. */
+  busiestProcessCores: number;
   rssBytes: number;
   pssBytes?: number;
   processes: number;
@@ -140,12 +142,16 @@ export class TreeCpuMeter {
     const nowMs = performance.now();
     const tree = processTree(this.roots(), readProcesses(this.procRoot));
     let ticks = 0;
+    let busiestTicks = 0;
     const current = new Map<number, number>();
     for (const process of tree) {
       current.set(process.pid, process.cpuTicks);
       const before = this.previous.get(process.pid);
       // A process new since the last sample started within the interval: all its ticks are recent.
-      if (this.previousAtMs !== undefined) ticks += process.cpuTicks - (before ?? 0);
+      if (this.previousAtMs === undefined) continue;
+      const own = process.cpuTicks - (before ?? 0);
+      ticks += own;
+      busiestTicks = Math.max(busiestTicks, own);
     }
     const seconds = this.previousAtMs === undefined ? 0 : (nowMs - this.previousAtMs) / 1000;
     this.previous = current;
@@ -158,6 +164,7 @@ export class TreeCpuMeter {
     }
     return {
       cpuCores: seconds > 0 ? Math.max(0, ticks) / CLOCK_TICKS_PER_SECOND / seconds : 0,
+      busiestProcessCores: seconds > 0 ? busiestTicks / CLOCK_TICKS_PER_SECOND / seconds : 0,
       rssBytes,
       ...(options.pss ? { pssBytes } : {}),
       processes: tree.length,

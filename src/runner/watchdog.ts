@@ -123,6 +123,7 @@ export class HarnessWatchdog {
       intervalSeconds: seconds,
       nodeCpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
       chromiumCpuCores: chromium.cpuCores,
+      chromiumBusiestProcessCores: chromium.busiestProcessCores,
       machineBusyCores: this.machine.sample(),
       cores: this.machine.cores,
       eventLoopLagP99Ms: lagP99Ms,
@@ -171,6 +172,7 @@ export class HarnessWatchdog {
       summary.peak = {
         nodeCpuCores: peak((s) => s.nodeCpuCores),
         chromiumCpuCores: peak((s) => s.chromiumCpuCores),
+        chromiumBusiestProcessCores: peak((s) => s.chromiumBusiestProcessCores ?? 0),
         machineBusyCores: peak((s) => s.machineBusyCores),
         eventLoopLagP99Ms: peak((s) => s.eventLoopLagP99Ms),
         nodeRssBytes: peak((s) => s.nodeRssBytes),
