@@ -219,7 +219,7 @@ async function measureCallwright({ label, legs, profile, agentsPerPage }) {
   let pids = () => [];
   const startedAt = Date.now();
   log(`${label}: ${legs} legs (${calls} calls), ${profile} profile${agentsPerPage ? `, ${agentsPerPage} agent(s) per page` : ''}, hold ${holdSeconds} s`);
-  const running = runScenario({ scenario, outDir: join(outDir, 'runs', name), logger, reporters: [reporter], onReady: (r) => (pids = r.browserPids) });
+  const running = runScenario({ scenario, outDir: join(outDir, 'runs', name), logger, reporters: [reporter], signal: stopping.signal, onReady: (r) => (pids = r.browserPids) });
   const measured = (async () => {
     const upAt = await Promise.race([allUpPromise, running.then(() => undefined), sleep(setupAllowance * 1000).then(() => undefined)]);
     if (upAt === undefined) return { error: `only ${established}/${calls} calls were up after ${setupAllowance} s` };
@@ -347,6 +347,8 @@ async function measureFloor({ legs, profile }) {
     protocolTimeout: 120_000,
   });
   const pid = browser.process()?.pid;
+  // Stopped (Ctrl-C): the browser goes with the bench, never left behind.
+  stopping.signal.addEventListener('abort', () => void browser.close().catch(() => undefined), { once: true });
   log(`floor: ${legs} loopback peer connections in one page, ${profile} (ptime ${ptimeMs} ms, playout on ${playFraction * 100}% of legs)`);
   try {
     const page = await browser.newPage();
@@ -434,7 +436,7 @@ steps:
     refine: 0,
     outDir: join(outDir, 'runs', 'setup-rate'),
     runStep: async (stepScenario, stepDir) => {
-      const outcome = await runScenario({ scenario: stepScenario, outDir: stepDir, logger });
+      const outcome = await runScenario({ scenario: stepScenario, outDir: stepDir, logger, signal: stopping.signal });
       return { summary: outcome.summary, calls: outcome.calls };
     },
     onStep: (step) => log(`setup rate ${step.level}/s: ${step.ok ? 'good' : `BAD: ${step.why.join('; ')}`}`),
@@ -830,28 +832,30 @@ if (args['from-json']) {
   process.exit(0);
 }
 
+// Ctrl-C or SIGTERM: the run going on stops gracefully (calls hung up, browsers and the lab stopped), raw figures are saved, no table is written; a second signal exits at once.
+const onSignal = (signal) => {
+  log(`${signal}: stopping gracefully (again to force)`);
+  if (stopping.signal.aborted) process.exit(130);
+  stopping.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
 log(`machine load before: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 const measuredSizes = [...config.sizes.map((legs) => ({ legs, profile: 'standard' })), ...config.lowCostSizes.map((legs) => ({ legs, profile: 'low-cost' }))];
 for (const { legs, profile } of measuredSizes) {
+  if (stopping.signal.aborted) break;
   if (config.parts.has('a')) await attempt(`callwright ${profile} ${legs}`, () => measureCallwright({ label: `${profile}-${legs}`, legs, profile }));
   if (config.parts.has('c')) await attempt(`floor ${profile} ${legs}`, () => measureFloor({ legs, profile }));
 }
-if (config.parts.has('b') && config.perPageSize > 0) {
+if (config.parts.has('b') && config.perPageSize > 0 && !stopping.signal.aborted) {
   if (!config.sizes.includes(config.perPageSize) && config.parts.has('a')) {
     await attempt(`callwright standard ${config.perPageSize}`, () => measureCallwright({ label: `standard-${config.perPageSize}`, legs: config.perPageSize, profile: 'standard' }));
   }
   await attempt(`one agent per page ${config.perPageSize}`, () => measureCallwright({ label: `per-page-${config.perPageSize}`, legs: config.perPageSize, profile: 'standard', agentsPerPage: 1 }));
 }
-if (config.parts.has('d') && config.rates.length) await attempt('setup rate', measureSetupRate);
-if (config.parts.has('churn') && config.churnSizes.length) {
-  // Ctrl-C or SIGTERM: the churn run hangs up gracefully, then the lab is stopped; no table is written.
-  const onSignal = (signal) => {
-    log(`${signal}: stopping the churn run gracefully, then the lab (again to force)`);
-    if (stopping.signal.aborted) process.exit(130);
-    stopping.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+if (config.parts.has('d') && config.rates.length && !stopping.signal.aborted) await attempt('setup rate', measureSetupRate);
+if (config.parts.has('churn') && config.churnSizes.length && !stopping.signal.aborted) {
   let lab;
   try {
     if (config.churnServers.includes('kamailio')) lab = await startChurnLab();
@@ -873,13 +877,11 @@ if (config.parts.has('churn') && config.churnSizes.length) {
       log(`lab down: stopped ${stopped.join(', ') || 'nothing (already gone)'}`);
     }
   }
-  if (stopping.signal.aborted) {
-    save();
-    log('stopped: raw figures saved, no table written');
-    process.exit(130);
-  }
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+}
+if (stopping.signal.aborted) {
+  save();
+  log('stopped: raw figures saved, no table written');
+  process.exit(130);
 }
 
 const doc = save();

@@ -19,7 +19,6 @@ export class Leg {
   private endCause: LegEndCause | undefined;
   private player: HTMLAudioElement | undefined;
   private readonly firstMediaSeen = new Set<string>();
-  private readonly firstMediaSentSeen = new Set<string>();
   private readonly transportStates = new Map<TransportLayer, string>();
   private readonly watchedDtls = new Set<RTCDtlsTransport>();
   /** The selected candidate pair last reported, so samples carry it only when it changes. */
@@ -200,6 +199,9 @@ export class Leg {
     this.emit({ type: 'transferResult', legId: this.legId, atMs: Date.now(), ...result });
   }
 
+  /** getStats samples taken so far: a leg with fewer than two has no rates yet, so it is sampled first. */
+  samplesTaken = 0;
+
   /** The audio track a 'stop' fault took off the sender, to put back on 'restore'. */
   private stoppedTrack: MediaStreamTrack | null = null;
 
@@ -231,6 +233,14 @@ export class Leg {
     const report = await pc.getStats();
     if (this.ended) return;
     const sample = readMediaSample(report);
+    this.samplesTaken++;
+    if (!this.playReceivedAudio && sample.audioIn) {
+      // Not played, so not decoded: Chromium reports zero energy and no samples, which would read as silence.
+      delete sample.audioIn.audioLevel;
+      delete sample.audioIn.totalAudioEnergy;
+      delete sample.audioIn.totalSamplesReceived;
+      delete sample.audioIn.concealedSamples;
+    }
     const key = sample.selectedPair ? pairKey(sample.selectedPair) : undefined;
     if (key === this.lastPairKey) delete sample.selectedPair;
     else this.lastPairKey = key;
@@ -299,10 +309,7 @@ export class Leg {
         this.transportState('ice', pc.iceConnectionState);
         this.watchDtls(pc);
       });
-      pc.addEventListener('connectionstatechange', () => {
-        this.transportState('connection', pc.connectionState);
-        if (pc.connectionState === 'connected') this.watchFirstMediaSent(pc);
-      });
+      pc.addEventListener('connectionstatechange', () => this.transportState('connection', pc.connectionState));
     }
     sdh.peerConnectionDelegate = {
       ontrack: (event: RTCTrackEvent) => {
@@ -335,33 +342,6 @@ export class Leg {
       if (transport.state !== 'new') this.transportState('dtls', transport.state);
       transport.addEventListener('statechange', () => this.transportState('dtls', transport.state));
     }
-  }
-
-  /**
-   * When the first RTP of each kind left: the sender's counter, polled briefly
-   * once the connection is up (media starts within milliseconds of it), so the
-   * stats timer's one-second grain does not blur it. Bounded: 25 polls at most.
-   */
-  private watchFirstMediaSent(pc: RTCPeerConnection): void {
-    const senders = pc.getSenders().filter((sender) => sender.track && !this.firstMediaSentSeen.has(sender.track.kind));
-    let polls = 0;
-    const poll = async () => {
-      if (this.ended || pc.connectionState === 'closed') return;
-      for (const sender of senders) {
-        const kind = sender.track?.kind;
-        if (!kind || this.firstMediaSentSeen.has(kind)) continue;
-        let sent = 0;
-        (await sender.getStats()).forEach((stat: Record<string, unknown>) => {
-          if (stat.type === 'outbound-rtp' && typeof stat.packetsSent === 'number') sent += stat.packetsSent;
-        });
-        if (sent > 0) {
-          this.firstMediaSentSeen.add(kind);
-          this.emit({ type: 'firstMediaSent', legId: this.legId, atMs: Date.now(), kind: kind === 'video' ? 'video' : 'audio' });
-        }
-      }
-      if (senders.some((sender) => sender.track && !this.firstMediaSentSeen.has(sender.track.kind)) && ++polls < 25) setTimeout(() => void poll(), 20);
-    };
-    void poll().catch(() => undefined);
   }
 
   private play(stream: MediaStream): void {

@@ -36,6 +36,7 @@ export class PageAgent {
       STATS_PER_SECOND,
       () => [...this.legs.values()].filter((leg) => leg.established && !leg.ended),
       (leg) => leg.sampleStats(),
+      (leg) => leg.samplesTaken < 2,
     );
     this.health = new PageHealthMonitor(HEALTH_EVERY_MS, (window) =>
       this.sink.emit({ type: 'pageHealth', atMs: Date.now(), ...window, legs: this.legs.size, statsSampled: this.stats.take() }),

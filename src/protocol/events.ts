@@ -145,8 +145,6 @@ export type AgentEvent =
     }
   /** A transport state change of a leg's peer connection: ICE, DTLS, the connection as a whole. */
   | { type: 'legTransport'; legId: string; atMs: number; layer: TransportLayer; state: string }
-  /** The first RTP of a kind left this leg (the sender's packet counter moved). */
-  | { type: 'firstMediaSent'; legId: string; atMs: number; kind: 'audio' | 'video' }
   /**
    * The page's own health over the last interval: how late its timers ran (main-thread
    * lag) and how long its main thread was busy in long tasks. A stalled page answers

@@ -95,6 +95,8 @@ export class LegRecord {
     this.previous = this.latest;
     this.latest = event;
     if (event.sample.selectedPair) this.selectedPair = event.sample.selectedPair;
+    // The first sample that shows audio sent: an upper bound on the first RTP, within one stats interval.
+    if ((event.sample.audioOut?.packetsSent ?? 0) > 0) this.firstAudioSentAtMs ??= event.atMs;
     if (this.previous) {
       this.rates = ratesBetween(this.previous, event);
       this.watchAudio(this.previous.atMs, this.rates);

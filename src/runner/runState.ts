@@ -269,10 +269,6 @@ export class RunState {
         return this.withLeg(event.legId, (leg) => void (leg.gathering = event));
       case 'legTransport':
         return this.withLeg(event.legId, (leg) => void leg.transport.push({ layer: event.layer, state: event.state, atMs: event.atMs }));
-      case 'firstMediaSent':
-        return this.withLeg(event.legId, (leg) => {
-          if (event.kind === 'audio') leg.firstAudioSentAtMs ??= event.atMs;
-        });
       case 'inviteSent':
         return this.withLeg(event.legId, (leg) => {
           leg.inviteSentAtMs ??= event.atMs;
