@@ -38,6 +38,16 @@ describe('StatsScheduler', () => {
     scheduler.stop();
   });
 
+  it('never samples a leg more often than once per interval, even alone on its page', async () => {
+    let samples = 0;
+    const scheduler = new StatsScheduler(1000, 60, () => ['only'], () => (samples++, Promise.resolve()), () => true);
+    await vi.advanceTimersByTimeAsync(3000);
+    // At 0.1 s, then about once a second: rates over a shorter stretch would be noise.
+    expect(samples).toBeGreaterThanOrEqual(3);
+    expect(samples).toBeLessThanOrEqual(4);
+    scheduler.stop();
+  });
+
   it('samples new legs (no rates yet) before the round robin', () => {
     const legs = Array.from({ length: 300 }, (_, i) => i);
     const sampled: number[] = [];

@@ -8,6 +8,8 @@ type GatheringEvent = Extract<AgentEvent, { type: 'iceGathered' }>;
 export const MIN_PACKET_RATE = 5;
 /** Received audio energy per second below this is silence (about -50 dBFS). */
 export const SILENCE_ENERGY_RATE = 1e-5;
+/** Stopped or silent audio is judged over stats intervals at least this long. */
+const MIN_INTERRUPTION_INTERVAL_MS = 500;
 
 /** Rates over the last sampling interval, from two cumulative samples. */
 export interface MediaRates {
@@ -119,6 +121,8 @@ export class LegRecord {
    * Silence needs the audio decoded (energy); packets are counted on every leg.
    */
   private watchAudio(intervalStartMs: number, rates: MediaRates): void {
+    // Over a short stretch a few packets early or late look like a stop: judge whole intervals only.
+    if (rates.atMs - intervalStartMs < MIN_INTERRUPTION_INTERVAL_MS) return;
     const flowing = rates.inAudioPacketRate >= MIN_PACKET_RATE;
     const silent = flowing && rates.inAudioEnergyRate !== undefined && rates.inAudioEnergyRate <= SILENCE_ENERGY_RATE;
     if (!this.audioFlowed) {
