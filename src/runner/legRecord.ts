@@ -8,6 +8,8 @@ type GatheringEvent = Extract<AgentEvent, { type: 'iceGathered' }>;
 export const MIN_PACKET_RATE = 5;
 /** Received audio energy per second below this is silence (about -50 dBFS). */
 export const SILENCE_ENERGY_RATE = 1e-5;
+/** A first sample this long after the call came up gives rates against the zero it started from. */
+const FIRST_RATES_AFTER_MS = 500;
 /** Stopped or silent audio is judged over stats intervals at least this long. */
 const MIN_INTERRUPTION_INTERVAL_MS = 500;
 
@@ -99,9 +101,11 @@ export class LegRecord {
     if (event.sample.selectedPair) this.selectedPair = event.sample.selectedPair;
     // The first sample that shows audio sent: an upper bound on the first RTP, within one stats interval.
     if ((event.sample.audioOut?.packetsSent ?? 0) > 0) this.firstAudioSentAtMs ??= event.atMs;
-    if (this.previous) {
-      this.rates = ratesBetween(this.previous, event);
-      this.watchAudio(this.previous.atMs, this.rates);
+    // Counters start at zero when the call comes up: the first sample, if it is not too early, already gives rates.
+    const baseline = this.previous ?? (this.establishedAtMs !== undefined && event.atMs - this.establishedAtMs >= FIRST_RATES_AFTER_MS ? { ...event, atMs: this.establishedAtMs, sample: {} } : undefined);
+    if (baseline) {
+      this.rates = ratesBetween(baseline, event);
+      this.watchAudio(baseline.atMs, this.rates);
     }
   }
 
