@@ -163,6 +163,15 @@ function meter(browserPids) {
   };
 }
 
+/** What users run, in every measured scenario: a call, a media check both ways, the hold, the hangup. */
+const CALL_WITH_MEDIA_CHECK = `steps:
+  - register: [caller, callee]
+  - call: { from: caller, to: callee, until: established }
+  - expect: { media: flowing, direction: both, within: 5s }
+  - wait: holdTime
+  - hangup: caller
+`;
+
 /** The scenario of one measurement: legs/2 callers call legs/2 callees at once and hold. */
 function heldCallsScenario({ name, legs, profile, agentsPerPage, holdSeconds }) {
   const calls = legs / 2;
@@ -185,13 +194,7 @@ load:
 options:
   stepTimeout: 30s
 ${optionLines}
-steps:
-  - register: [caller, callee]
-  - call: { from: caller, to: callee, until: established }
-  - expect: { media: flowing, direction: both, within: 5s }
-  - wait: holdTime
-  - hangup: caller
-`,
+${CALL_WITH_MEDIA_CHECK}`,
     join(outDir, `${name}.yaml`),
   );
 }
@@ -485,13 +488,7 @@ load:
   duration: ${config.churnDurationSeconds}s
   holdTime: ${config.churnHoldSeconds}s
   gracefulStop: 30s
-steps:
-  - register: [caller, callee]
-  - call: { from: caller, to: callee, until: established }
-  - expect: { media: flowing, direction: both, within: 5s }
-  - wait: holdTime
-  - hangup: caller
-`,
+${CALL_WITH_MEDIA_CHECK}`,
     join(outDir, `${name}.yaml`),
   );
 }
