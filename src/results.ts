@@ -27,6 +27,9 @@ export const FAILURE_REASONS = [
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/** Failures that are callwright's own, not the system under test's: reports count them apart. */
+export const HARNESS_FAILURE_REASONS: readonly FailureReason[] = ['no_candidates', 'harness_saturated', 'browser_crashed'];
+
 /** Why a planned iteration never started: every slot busy, the harness too far behind plan, or the run stopping. */
 export const DROP_REASONS = ['capacity', 'late', 'stopped'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -251,8 +254,8 @@ export type RunEvent =
    * already redacted in the page). For evidence of failed calls; never a metric.
    */
   | { type: 'sipMessage'; atMs: number; scenario: string; agentId: string; sipCallId: string; sent: boolean; raw: string }
-  /** A page's main-thread health over one interval: stalled when lagMaxMs passes the watchdog's event-loop bound. */
-  | { type: 'pageHealth'; atMs: number; scenario: string; pageId: string; lagMaxMs: number; longTasksMs: number; legs: number; stalled: boolean };
+  /** A page's main-thread lag over one interval (a stall when past the watchdog's event-loop bound). */
+  | { type: 'pageHealth'; atMs: number; scenario: string; pageId: string; lagMaxMs: number };
 
 /** How the load went: what the scheduler started, late and dropped. */
 export interface LoadSummary {

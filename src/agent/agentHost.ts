@@ -5,7 +5,8 @@ import type { SharedCapture } from './mediaCapture.js';
 import { addSessionLines } from './sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
 import { playsReceivedAudio } from './playout.js';
-import { readSipMessage, redactCredentials, replaceSipBody, TappedTransport, utf8Length, type SipTapMessage } from './sipTap.js';
+import { redactAuthorizationHeaders } from '../protocol/sipRedaction.js';
+import { readSipMessage, replaceSipBody, TappedTransport, utf8Length, type SipTapMessage } from './sipTap.js';
 import { gatheringHandlerFactory } from './gatheringHandler.js';
 
 /** Methods whose messages are no call's: not streamed to Node as SIP evidence. */
@@ -360,7 +361,7 @@ export class AgentHost {
     const message = readSipMessage(tap.raw);
     if (!message.callId) return;
     if (message.cseqMethod && !NOT_CALL_METHODS.has(message.cseqMethod)) {
-      this.emit({ type: 'sip', agentId: this.agentId, atMs: tap.atMs, sent: tap.sent, sipCallId: message.callId, raw: redactCredentials(tap.raw) });
+      this.emit({ type: 'sip', agentId: this.agentId, atMs: tap.atMs, sent: tap.sent, sipCallId: message.callId, raw: redactAuthorizationHeaders(tap.raw) });
     }
     if (message.cseqMethod !== 'INVITE') return;
     const leg = this.legsByCallId.get(message.callId);

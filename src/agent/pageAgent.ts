@@ -39,7 +39,7 @@ export class PageAgent {
       (leg) => leg.samplesTaken < 2,
     );
     this.health = new PageHealthMonitor(HEALTH_EVERY_MS, (window) =>
-      this.sink.emit({ type: 'pageHealth', atMs: Date.now(), ...window, legs: this.legs.size, statsSampled: this.stats.take() }),
+      this.sink.emit({ type: 'pageHealth', atMs: Date.now(), ...window }),
     );
   }
 

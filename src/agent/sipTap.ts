@@ -93,27 +93,6 @@ export function readSipMessage(raw: string): {
   };
 }
 
-/**
- * The message with credentials taken out: Authorization and Proxy-Authorization
- * keep their scheme and username (who tried), the rest (digest response, nonce
- * echo, cnonce) goes. Runs in the page, so no credential ever reaches Node.
- */
-export function redactCredentials(raw: string): string {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = split >= 0 ? raw.slice(0, split) : raw;
-  if (!/^(proxy-)?authorization\s*:/im.test(head)) return raw;
-  const redacted = head
-    .split('\r\n')
-    .map((line) => {
-      const match = /^((?:proxy-)?authorization)\s*:\s*(\S+)(.*)$/i.exec(line);
-      if (!match) return line;
-      const username = /\busername\s*=\s*("[^"]*"|[^,\s]+)/i.exec(match[3]!)?.[1];
-      return `${match[1]}: ${match[2]}${username ? ` username=${username},` : ''} [redacted]`;
-    })
-    .join('\r\n');
-  return split >= 0 ? redacted + raw.slice(split) : redacted;
-}
-
 /** Replace a SIP message's body, fixing Content-Length. */
 export function replaceSipBody(raw: string, body: string): string {
   const split = raw.indexOf('\r\n\r\n');

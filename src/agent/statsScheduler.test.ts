@@ -10,7 +10,7 @@ describe('StatsScheduler', () => {
     const legs = Array.from({ length: 20 }, (_, i) => i);
     const scheduler = new StatsScheduler(1000, 60, () => legs, (leg) => (counts.set(leg, (counts.get(leg) ?? 0) + 1), Promise.resolve()));
     await vi.advanceTimersByTimeAsync(100);
-    expect(scheduler.take()).toBe(2); // a tenth of the legs per tenth of the interval, not a burst
+    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(2); // a tenth of the legs per tenth of the interval, not a burst
     await vi.advanceTimersByTimeAsync(900);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(counts.size).toBe(20);
@@ -19,9 +19,11 @@ describe('StatsScheduler', () => {
 
   it('never starts more than its budget per second, whatever the number of legs', async () => {
     const legs = Array.from({ length: 500 }, (_, i) => i);
-    const scheduler = new StatsScheduler(1000, 60, () => legs, () => Promise.resolve());
+    let started = 0;
+    const scheduler = new StatsScheduler(1000, 60, () => legs, () => (started++, Promise.resolve()));
     await vi.advanceTimersByTimeAsync(1000);
-    expect(scheduler.take()).toBeLessThanOrEqual(60);
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThanOrEqual(60);
     scheduler.stop();
   });
 

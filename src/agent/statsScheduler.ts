@@ -19,8 +19,6 @@ const MAX_IN_FLIGHT = 16;
 export class StatsScheduler<Leg> {
   private readonly timer: ReturnType<typeof setInterval>;
   private cursor = 0;
-  /** getStats calls started since the last take(). */
-  private started = 0;
   private readonly inFlight = new Set<Leg>();
   /** When each leg's last sample started (epoch ms). */
   private readonly lastStartedMs = new Map<Leg, number>();
@@ -37,13 +35,6 @@ export class StatsScheduler<Leg> {
     const sliceMs = intervalMs / SLICES_PER_INTERVAL;
     const perSlice = Math.max(1, Math.floor((maxPerSecond * sliceMs) / 1000));
     this.timer = setInterval(() => this.slice(perSlice), sliceMs);
-  }
-
-  /** How many samples were started since the last call (for the page's health report). */
-  take(): number {
-    const started = this.started;
-    this.started = 0;
-    return started;
   }
 
   stop(): void {
@@ -87,7 +78,6 @@ export class StatsScheduler<Leg> {
   private start(leg: Leg, nowMs: number): void {
     this.inFlight.add(leg);
     this.lastStartedMs.set(leg, nowMs);
-    this.started++;
     void this.sample(leg)
       .catch(() => undefined)
       .finally(() => this.inFlight.delete(leg));

@@ -33,11 +33,14 @@ export interface CandidatePair {
   remote: CandidateInfo;
 }
 
+/** `host/udp 127.0.0.1:50000`: how reports name a candidate. Chromium hides the address of a peer-reflexive remote one. */
+export function candidateLabel(c: CandidateInfo): string {
+  return `${c.type}/${c.protocol}${c.relayProtocol ? `(${c.relayProtocol})` : ''} ${c.address || '(hidden)'}:${c.port}`;
+}
+
 /** `host/udp 127.0.0.1:50000 -> host/udp 127.0.0.1:50002`: how reports name a candidate pair (both sides use it). */
 export function pairKey(pair: CandidatePair): string {
-  // Chromium hides the address of a peer-reflexive remote candidate.
-  const side = (c: CandidateInfo) => `${c.type}/${c.protocol}${c.relayProtocol ? `(${c.relayProtocol})` : ''} ${c.address || '(hidden)'}:${c.port}`;
-  return `${side(pair.local)} -> ${side(pair.remote)}`;
+  return `${candidateLabel(pair.local)} -> ${candidateLabel(pair.remote)}`;
 }
 
 /** Which transport layer a leg's timeline entry is about. */
@@ -147,10 +150,10 @@ export type AgentEvent =
   | { type: 'legTransport'; legId: string; atMs: number; layer: TransportLayer; state: string }
   /**
    * The page's own health over the last interval: how late its timers ran (main-thread
-   * lag) and how long its main thread was busy in long tasks. A stalled page answers
-   * commands late and samples media late: calls failing then are the harness's.
+   * lag). A stalled page answers commands late and samples media late: calls failing
+   * then are the harness's.
    */
-  | { type: 'pageHealth'; atMs: number; intervalMs: number; lagMaxMs: number; longTasksMs: number; legs: number; statsSampled: number }
+  | { type: 'pageHealth'; atMs: number; intervalMs: number; lagMaxMs: number }
   | { type: 'progress'; legId: string; atMs: number; status: number }
   | { type: 'established'; legId: string; atMs: number }
   /** First RTP of a kind arrived on this leg (the remote track unmuted). */

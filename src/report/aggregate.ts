@@ -2,7 +2,7 @@
  * The aggregate maths of a run, as pure functions over results: summary.json
  * uses them now, the HTML report and the verdict can reuse them.
  */
-import type { CallResult, StepResult } from '../results.js';
+import { HARNESS_FAILURE_REASONS, type CallResult, type StepResult } from '../results.js';
 
 /**
  * The p-th percentile (p in 0..100) by linear interpolation between the two
@@ -116,12 +116,9 @@ export interface CallAggregates {
   sessionEstablishmentRatio: number | null;
   /** Calls by the caller's selected candidate pair types, `host->host`, `relay->host`... */
   candidatePairs: Record<string, number>;
-  /** Failed calls that are callwright's own (no_candidates, harness_saturated, browser_crashed), not the server's. */
+  /** Failed calls that are callwright's own (HARNESS_FAILURE_REASONS), not the server's. */
   harnessFailures: number;
 }
-
-/** Failure reasons that are the harness's, not the system under test's. */
-export const HARNESS_FAILURE_REASONS: readonly string[] = ['no_candidates', 'harness_saturated', 'browser_crashed'];
 
 export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
   const measure = (pick: (call: CallResult) => number | undefined) => distribution(measuredValues(calls, pick));
@@ -155,7 +152,7 @@ export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
     iceConnectedMs: measure((call) => call.iceConnectedMs),
     sessionEstablishmentRatio: establishmentRatio(calls),
     candidatePairs: countBy(calls, (call) => pairTypes(call.candidatePair)),
-    harnessFailures: failed.filter((call) => !call.failureExpected && HARNESS_FAILURE_REASONS.includes(call.failureReason ?? '')).length,
+    harnessFailures: failed.filter((call) => !call.failureExpected && call.failureReason !== undefined && HARNESS_FAILURE_REASONS.includes(call.failureReason)).length,
   };
 }
 

@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { REDACTED, redactAuthorizationHeaders } from '../protocol/sipRedaction.js';
 import type { CallResult, LegResult, Reporter, RunEvent } from '../results.js';
+import { isoTime } from './csvFile.js';
 
 export const SIP_EVIDENCE_DIR = 'sip';
 
@@ -82,24 +84,16 @@ function sha256(text: string): Buffer {
 }
 
 /**
- * Credentials out of SIP text, whatever the page already did: authorization
- * headers (folded continuation lines too) keep their scheme and username, as
- * the page leaves them (who tried), and lose the rest; any digest `response=`
- * (an offline-crackable hash of the password) and the literal secrets given go.
+ * Credentials out of SIP text, whatever the page already did: the page's own
+ * rule for authorization headers (src/protocol/sipRedaction.ts) once more, then
+ * any digest `response=` anywhere (an offline-crackable hash of the password)
+ * and the literal secrets given.
  */
 export function redactSip(text: string, secrets: readonly string[] = []): string {
   let redacted = text;
   for (const secret of secrets) if (secret !== '') redacted = redacted.split(secret).join(REDACTED);
-  return redacted
-    .replace(/^([A-Za-z-]*Authorization)[ \t]*:[ \t]*(\S*)([^\r\n]*(?:\r?\n[ \t]+[^\r\n]*)*)/gim, (_line, name: string, scheme: string, rest: string) => {
-      const username = /\busername[ \t]*=[ \t]*("[^"]*"|[^,\s]+)/i.exec(rest)?.[1];
-      return `${name}: ${scheme}${username ? ` username=${username},` : ''} ${REDACTED}`;
-    })
-    .replace(/\bresponse[ \t]*=[ \t]*(?:"[^"]*"|[^\s,;]+)/gi, `response="${REDACTED}"`);
+  return redactAuthorizationHeaders(redacted).replace(/\bresponse[ \t]*=[ \t]*(?:"[^"]*"|[^\s,;]+)/gi, `response="${REDACTED}"`);
 }
-
-/** The page's marker, so a message redacted twice reads the same. */
-const REDACTED = '[redacted]';
 
 /** A failed call's evidence link only when its file exists (maxFiles reached, or the sip folder not copied with the reports). */
 export function withoutMissingEvidence(outDir: string, calls: readonly CallResult[]): CallResult[] {
@@ -332,8 +326,4 @@ function prettyJson(value: unknown): string {
   } catch {
     return String(value); // a cycle: say what we can rather than lose the file
   }
-}
-
-function isoTime(epochMs: number): string {
-  return Number.isFinite(epochMs) ? new Date(epochMs).toISOString() : String(epochMs);
 }

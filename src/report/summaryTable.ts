@@ -3,7 +3,7 @@
  * people look at first, the thresholds with pass/fail marks, failures by
  * reason. `summaryObject` is the same content for `--json`.
  */
-import type { CallResult, RunSummary, StepResult } from '../results.js';
+import { HARNESS_FAILURE_REASONS, type CallResult, type RunSummary, type StepResult } from '../results.js';
 import { THRESHOLD_METRICS } from '../verdict/metrics.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import { exitCodeMeaning, verdictExitCode } from '../verdict/exitCodes.js';
@@ -42,7 +42,7 @@ export interface SummaryObject {
   pddSeconds: Pick<Distribution, 'p50' | 'p95'>;
   /** Harness time before each INVITE: never part of setupSeconds. */
   harnessPrepSeconds: Pick<Distribution, 'p50' | 'p95'>;
-  /** Failed calls that are callwright's own (no_candidates, harness_saturated, browser_crashed). */
+  /** Failed calls that are callwright's own (HARNESS_FAILURE_REASONS). */
   harnessFailures: number;
   firstAudioSeconds: Pick<Distribution, 'p95' | 'count'>;
   mos: Pick<Distribution, 'avg' | 'min' | 'count'>;
@@ -163,7 +163,7 @@ export function formatSummaryTable(
   ];
   if (figures.registrations.attempted > 0) rows.push(['registrations', `${figures.registrations.succeeded}/${figures.registrations.attempted} ok`]);
   if (figures.oneWayAudioCalls > 0) rows.push(['one-way audio', `${figures.oneWayAudioCalls} calls`]);
-  if (figures.harnessFailures > 0) rows.push(['harness failures', `${figures.harnessFailures} of the failed calls are callwright's own, not the server's (no_candidates, harness_saturated, browser_crashed)`]);
+  if (figures.harnessFailures > 0) rows.push(['harness failures', `${figures.harnessFailures} of the failed calls are callwright's own, not the server's (${HARNESS_FAILURE_REASONS.join(', ')})`]);
   if (summary.load && summary.load.late > 0) rows.push(['late starts', `${summary.load.late} (started over load.lateAfter behind plan; max ${seconds(summary.load.startDelaySeconds.max ?? null)})`]);
   const harness = summary.harness;
   if (harness?.saturated) {

@@ -81,6 +81,7 @@ describe('buildCallResult', () => {
     expect(result.failureDetail).toMatch(/^no_media while page p1 \(alice\) was stalled \(main thread 1\.80 s late\)/);
     // A success stays a success, and an expected failure is left alone.
     expect(buildCallResult('s', call(), a, b, stalled).result).toBe('success');
+    expect(buildCallResult('s', call({ failure: { reason: 'sip_status', detail: '486' }, failureExpected: true }), a, b, stalled).failureReason).toBe('sip_status');
   });
 
   it('fails a call whose received audio stopped mid-call, with the time, but not one that stopped at its hangup or on hold', () => {

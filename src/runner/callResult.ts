@@ -1,6 +1,6 @@
 import { estimateMos } from '../metrics/mos.js';
-import { pairKey } from '../protocol/events.js';
-import type { CallResult, FailureReason, LegResult } from '../results.js';
+import { candidateLabel, pairKey } from '../protocol/events.js';
+import { HARNESS_FAILURE_REASONS, type CallResult, type FailureReason, type LegResult } from '../results.js';
 import type { LegRecord } from './legRecord.js';
 import type { CallRecord } from './runState.js';
 import { secondsBetween as seconds } from './sipWireTimes.js';
@@ -13,8 +13,8 @@ import { secondsBetween as seconds } from './sipWireTimes.js';
 const ONE_WAY_EVIDENCE_AFTER_MS = 1000;
 /** Audio stopping this close to a leg's end is the hangup arriving, not an interruption. */
 const INTERRUPTION_BEFORE_END_MS = 1500;
-/** Failures that are the harness's whatever its load: never re-attributed. */
-const HARNESS_OWN: readonly FailureReason[] = ['browser_crashed', 'no_candidates', 'dropped', 'interrupted', 'command_failed', 'harness_saturated'];
+/** Failures that are not the server's whatever the harness's load (its own, or never reached the wire): never re-attributed. */
+const NOT_RE_ATTRIBUTED: readonly FailureReason[] = [...HARNESS_FAILURE_REASONS, 'dropped', 'interrupted', 'command_failed'];
 
 function receivedNoAudio(leg: LegRecord): boolean {
   const latest = leg.latest;
@@ -131,8 +131,8 @@ export function legResult(callId: string, leg: LegRecord, judge?: CallJudgement)
     iceState: leg.transportState('ice'),
     dtlsState: leg.transportState('dtls'),
     connectionState: leg.transportState('connection'),
-    localCandidate: leg.selectedPair ? pairKey(leg.selectedPair).split(' -> ')[0] : undefined,
-    remoteCandidate: leg.selectedPair ? pairKey(leg.selectedPair).split(' -> ')[1] : undefined,
+    localCandidate: leg.selectedPair ? candidateLabel(leg.selectedPair.local) : undefined,
+    remoteCandidate: leg.selectedPair ? candidateLabel(leg.selectedPair.remote) : undefined,
     firstRtpSentAtMs: leg.firstAudioSentAtMs,
     firstRtpReceivedAtMs: leg.firstAudioAtMs,
     createdAtMs: leg.createdAtMs,
@@ -230,7 +230,7 @@ function audioInterruption(legs: readonly LegRecord[]): { atMs: number; failure:
 
 /** A failure while a page hosting one of the call's legs was stalled is the harness's first, whatever the symptom. */
 function harnessStall(failure: Failure, call: CallRecord, legs: readonly LegRecord[], judge: CallJudgement): Failure {
-  if (HARNESS_OWN.includes(failure.reason)) return failure;
+  if (NOT_RE_ATTRIBUTED.includes(failure.reason)) return failure;
   for (const leg of legs) {
     const lag = judge.pageLagMs(leg.pageId, call.startedAtMs - 1000, leg.endedAtMs ?? Date.now());
     if (lag !== undefined && lag >= judge.stalledLagMs) {

@@ -1,13 +1,8 @@
 import type { FailureReason } from '../results.js';
 import type { Check, MediaDirection } from '../scenario/types.js';
 import { callStateOf } from './callState.js';
-import type { LegRecord, MediaRates } from './legRecord.js';
+import { MIN_PACKET_RATE, SILENCE_ENERGY_RATE, type LegRecord, type MediaRates } from './legRecord.js';
 import type { AgentInfo, CallRecord } from './runState.js';
-
-/** Below this many packets per second a direction counts as stopped. */
-const MIN_PACKET_RATE = 5;
-/** Received audio energy per second below this is silence (about -50 dBFS). */
-const SILENCE_ENERGY_RATE = 1e-5;
 
 export interface CheckOutcome {
   ok: boolean;

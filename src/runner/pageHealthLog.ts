@@ -12,12 +12,12 @@ const KEEP_MS = 15 * 60_000;
  * hang detection (browser_crashed), not here.
  */
 export class PageHealthLog {
-  private readonly byPage = new Map<string, { fromMs: number; toMs: number; lagMaxMs: number; longTasksMs: number }[]>();
+  private readonly byPage = new Map<string, { fromMs: number; toMs: number; lagMaxMs: number }[]>();
 
   note(pageId: string, event: PageHealth): void {
     let windows = this.byPage.get(pageId);
     if (!windows) this.byPage.set(pageId, (windows = []));
-    windows.push({ fromMs: event.atMs - event.intervalMs, toMs: event.atMs, lagMaxMs: event.lagMaxMs, longTasksMs: event.longTasksMs });
+    windows.push({ fromMs: event.atMs - event.intervalMs, toMs: event.atMs, lagMaxMs: event.lagMaxMs });
     while (windows.length > 0 && windows[0]!.toMs < event.atMs - KEEP_MS) windows.shift();
   }
 
@@ -30,9 +30,5 @@ export class PageHealthLog {
       worst = Math.max(worst ?? 0, window.lagMaxMs);
     }
     return worst;
-  }
-
-  forgetPage(pageId: string): void {
-    this.byPage.delete(pageId);
   }
 }

@@ -121,7 +121,6 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       if (call.reported) return;
       call.reported = true;
       // Reported once the watchdog has judged the call's time (harness saturation is known a sample or two late).
-      const judge = { pageLagMs: (pageId: string | undefined, fromMs: number, toMs: number) => state.pageHealth.worstLagMs(pageId, fromMs, toMs), stalledLagMs: scenario.options.watchdog.eventLoopLagMs };
       const built = buildCallResult(scenario.name, call, state.legs.get(call.callerLegId), call.calleeLegId ? state.legs.get(call.calleeLegId) : undefined, judge);
       load.settleCall(built, (settled) => {
         const evidence = reporters.evidenceFor(settled);
@@ -131,6 +130,8 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
       });
     };
     const registrations = { attempted: 0, succeeded: 0 };
+    // A call failing while a page of its legs lagged past the watchdog's bound is the harness's.
+    const judge = { pageLagMs: (pageId: string | undefined, fromMs: number, toMs: number) => state.pageHealth.worstLagMs(pageId, fromMs, toMs), stalledLagMs: scenario.options.watchdog.eventLoopLagMs };
     const state: RunState = new RunState({
       onLegStats: (leg) => {
         const sample = toLegSample(scenario.name, leg);
@@ -140,7 +141,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         const call = leg.callKey ? state.calls.get(leg.callKey) : undefined;
         if (call && call.callerLegId === leg.legId && leg.establishedAtMs !== undefined) {
           // Setup as the wire saw it: first INVITE sent -> 200 OK received (harness time before the INVITE is not the server's).
-          const invitedAtMs = leg.wire?.inviteSentAtMs ?? call.startedAtMs;
+          const invitedAtMs = leg.wire?.inviteSentAtMs ?? leg.inviteSentAtMs ?? leg.establishedAtMs;
           const answeredAtMs = leg.wire?.finalReceivedAtMs ?? leg.establishedAtMs;
           emit({ type: 'callEstablished', atMs: leg.establishedAtMs, scenario: scenario.name, callId: call.key, setupSeconds: Math.max(0, answeredAtMs - invitedAtMs) / 1000 });
         }
@@ -170,17 +171,7 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
         emit({ type: 'log', atMs, level, message });
       },
       onSip: (event) => emit({ type: 'sipMessage', atMs: event.atMs, scenario: scenario.name, agentId: event.agentId, sipCallId: event.sipCallId, sent: event.sent, raw: event.raw }),
-      onPageHealth: (pageId, event) =>
-        emit({
-          type: 'pageHealth',
-          atMs: event.atMs,
-          scenario: scenario.name,
-          pageId,
-          lagMaxMs: event.lagMaxMs,
-          longTasksMs: event.longTasksMs,
-          legs: event.legs,
-          stalled: event.lagMaxMs >= scenario.options.watchdog.eventLoopLagMs,
-        }),
+      onPageHealth: (pageId, event) => emit({ type: 'pageHealth', atMs: event.atMs, scenario: scenario.name, pageId, lagMaxMs: event.lagMaxMs }),
       onIncomingLeg: (leg, agent) => {
         const autoAnswer = scenario.roles[agent.role]?.autoAnswer;
         if (!autoAnswer) return;
