@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 
 /** Debian's real binary; /usr/bin/chromium is a wrapper script that adds flags of its own. */
 const SYSTEM_CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -31,9 +31,39 @@ export interface TlsTrust {
   insecure: boolean;
 }
 
-/** Flags for headless WebRTC on a closed lab network (see LAB-NOTES). */
-export function chromiumArgs(media: FakeMedia, tls?: TlsTrust): string[] {
+/**
+ * Below this, Chromium is told to keep its shared memory in /tmp instead of
+ * /dev/shm, which Docker and containerd make 64 MiB: builds that map their
+ * shared memory there lose renderers when it is full. Debian's Chromium 156
+ * uses memfd regions instead (measured: /dev/shm stayed empty through a
+ * 40-leg run in a 64 MiB /dev/shm), so for it the flag changes nothing.
+ */
+export const SMALL_DEV_SHM_BYTES = 512 * 1024 * 1024;
+
+/** The size of /dev/shm in bytes, or undefined where there is none (not Linux). */
+export function devShmBytes(path = '/dev/shm'): number | undefined {
+  try {
+    const stats = statfsSync(path);
+    return stats.bsize * stats.blocks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether Chromium should keep its shared memory out of a /dev/shm of this size (see SMALL_DEV_SHM_BYTES). */
+export function shouldDisableDevShm(shmBytes: number | undefined): boolean {
+  return shmBytes !== undefined && shmBytes < SMALL_DEV_SHM_BYTES;
+}
+
+/**
+ * Flags for headless WebRTC on a closed lab network (see LAB-NOTES).
+ * `shmBytes` is the size of this machine's /dev/shm, read when not given.
+ */
+export function chromiumArgs(media: FakeMedia, tls?: TlsTrust, shmBytes: number | undefined = devShmBytes()): string[] {
   const args = [
+    // Chromium's own sandbox needs user namespaces, which the default seccomp profile of
+    // Docker and of Kubernetes (RuntimeDefault) refuses to a process without CAP_SYS_ADMIN;
+    // the pages load only callwright's own agent, and the container confines the browser.
     '--no-sandbox',
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
@@ -54,6 +84,7 @@ export function chromiumArgs(media: FakeMedia, tls?: TlsTrust): string[] {
     '--disable-backgrounding-occluded-windows',
     '--mute-audio',
   ];
+  if (shouldDisableDevShm(shmBytes)) args.push('--disable-dev-shm-usage');
   if (media.audioFile) args.push(`--use-file-for-fake-audio-capture=${media.audioFile}`);
   if (media.videoFile) args.push(`--use-file-for-fake-video-capture=${media.videoFile}`);
   // Only honoured with a --user-data-dir, which puppeteer always gives.
