@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 packages=(chromium)
 if [[ "${1:-}" == "--lab" ]]; then
   # tshark: test/integration/wire-timings.test.ts captures the lab's WebSocket on lo to check reported timings against the wire.
-  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables libxml2-utils tshark)
+  # prometheus, prometheus-pushgateway: test/integration/pushgateway-prometheus.test.ts pushes sharded runs through both.
+  # Their packages enable services; where systemd runs, stop them if 9090/9091 must stay free (the tests use free ports).
+  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables libxml2-utils tshark prometheus prometheus-pushgateway)
 fi
 
 missing=()

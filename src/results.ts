@@ -74,6 +74,14 @@ export interface RunInfo {
   plannedIterations: number;
   /** Iterations at once (closed model) or the cap on them (open model). */
   concurrency: number;
+  /** Shard `index` (1-based) of `count`, when this run is one shard of a sharded run (`run --shard I/N`). */
+  shard?: ShardInfo;
+}
+
+/** One shard of a sharded run: `index` from 1 to `count`. */
+export interface ShardInfo {
+  index: number;
+  count: number;
 }
 
 export interface StepResult {
@@ -297,7 +305,60 @@ export interface RunSummary {
   load?: LoadSummary;
   /** Self-saturation watchdog; saturated means the harness, not the server, may explain failures. */
   harness?: HarnessSummary;
+  /** How a merged run was put together from its shards (`callwright merge`); absent on a run that was not merged. */
+  shards?: ShardsSummary;
   exitCode: number;
+}
+
+/**
+ * The shards of a merged run (`callwright merge`): which were joined, which
+ * are missing, and what each said of itself. A run with a missing shard is
+ * incomplete: its exit code is 3 (docs/scale-out.md).
+ */
+export interface ShardsSummary {
+  count: number;
+  /** Indexes of the shards joined, ascending. */
+  merged: number[];
+  /** Shards not joined; none of their rows are in the merged files. */
+  missing: MissingShard[];
+  /** Per joined shard, from its own summary.json: per-machine figures that summing would hide. */
+  byShard: ShardFigures[];
+  /**
+   * What the joined shards alone would exit with (judged like a whole run),
+   * when shards are missing: shown beside the run's 3, never its verdict.
+   */
+  partialExitCode?: number;
+}
+
+/** `no_folder`: no folder for this index; `no_summary`: a folder without summary.json (crashed, killed or still running). */
+export type MissingShardReason = 'no_folder' | 'no_summary';
+
+export interface MissingShard {
+  index: number;
+  reason: MissingShardReason;
+  folder?: string;
+  /** Rows its partial calls.csv holds (left out of the merge). */
+  unjoinedCalls?: number;
+}
+
+export interface ShardFigures {
+  index: number;
+  folder: string;
+  exitCode: number;
+  interrupted: boolean;
+  startedAtMs: number;
+  endedAtMs: number;
+  calls: number;
+  /** Calls that failed when no expect step asked them to. */
+  failedCalls: number;
+  failedSteps: number;
+  lateStarts: number;
+  droppedStarts: number;
+  harnessSaturated: boolean;
+  harnessSaturatedSeconds: number;
+  /** The shard machine's busiest moment and size, when its watchdog ran. */
+  peakMachineCpuCores?: number;
+  cores?: number;
 }
 
 /**

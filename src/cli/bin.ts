@@ -8,6 +8,7 @@ import { validateCommand } from './commands/validate.js';
 import { labCommand } from './commands/lab.js';
 import { reportCommand } from './commands/report.js';
 import { compareCommand } from './commands/compare.js';
+import { mergeCommand } from './commands/merge.js';
 import { capacityCommand } from './commands/capacity.js';
 
 /**
@@ -17,15 +18,18 @@ import { capacityCommand } from './commands/capacity.js';
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.pass;
   const verbose = argv.includes('--verbose');
-  const commands: CallwrightCommand<any>[] = [runCommand, validateCommand, reportCommand, compareCommand, capacityCommand, labCommand];
+  const commands: CallwrightCommand<any>[] = [runCommand, validateCommand, reportCommand, mergeCommand, compareCommand, capacityCommand, labCommand];
   const cli = yargs(argv)
     .scriptName('callwright')
     .usage('$0 <command> [options]\n\nHeadless SIP/WebRTC load and interop test harness.')
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces for errors' })
     .strict()
-    .demandCommand(1, 'name a command: run, validate, report, compare, capacity or lab')
+    .demandCommand(1, 'name a command: run, validate, report, merge, compare, capacity or lab')
     .recommendCommands()
-    .epilogue('Exit codes: 0 pass, 1 calls or steps failed, 2 bad input, 3 infrastructure failure, 99 thresholds failed.')
+    .epilogue(
+      'Exit codes: 0 pass, 1 calls or steps failed, 2 bad input, 3 infrastructure failure (for merge: a shard missing), 99 thresholds failed.\n' +
+        'A sharded run (run --shard I/N) is joined into one run with one verdict by `callwright merge`.',
+    )
     .fail((message, error) => {
       throw error ?? new InputError(message ?? 'bad command line', 'see `callwright --help`');
     })

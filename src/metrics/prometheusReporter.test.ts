@@ -1,12 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CallResult, LegSample, RunEvent, RunInfo, RunSummary } from '../results.js';
+import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type RunEvent, type RunInfo } from '../results.js';
 import { createMetricsRegistry } from './definitions.js';
 import { PrometheusReporter } from './prometheusReporter.js';
 
-const summary = { info: { scenario: 'smoke' } as RunInfo } as RunSummary;
+const info = { runId: 'rid-1', scenario: 'smoke', shard: { index: 2, count: 3 } } as RunInfo;
 
 const sample = (callId: string, legId: string, counters: Partial<LegSample>): LegSample => ({
   atMs: 0,
@@ -84,7 +86,7 @@ async function runTwoCalls(): Promise<string> {
     endedCall('0.main', { setupSeconds: 0.25, timeTo180Seconds: 0.05, timeToFirstAudioSeconds: 0.1, durationSeconds: 5, mos: 4.3, codecOut: 'opus', codecIn: 'opus' }),
   );
   reporter.onCallEnd(endedCall('1.main', { result: 'failed', failureReason: 'sip_status', sipStatus: 486, oneWayAudio: true }));
-  await reporter.onEnd(summary);
+  await reporter.onEnd();
   return readFileSync(join(outDir, 'metrics.prom'), 'utf8');
 }
 
@@ -172,10 +174,110 @@ describe('PrometheusReporter', () => {
       metrics,
       outDir,
       warn: (message) => warnings.push(message),
-      pushgateway: { url: 'http://127.0.0.1:9/', job: 'callwright', timeoutMs: 2000 },
+      pushgateway: { url: 'http://127.0.0.1:9/', job: 'callwright', timeoutMs: 2000, intervalSeconds: 10 },
     });
-    await reporter.onEnd(summary);
+    await reporter.onEnd();
     expect(readdirSync(outDir)).toEqual(['metrics.prom']);
     expect(warnings).toEqual([expect.stringMatching(/^could not push metrics to http:\/\/127\.0\.0\.1:9\/: .*results and metrics\.prom are in /)]);
+  });
+});
+
+describe('PrometheusReporter: failure series from the start', () => {
+  it('creates every calls-ended and dropped-iteration series of a known reason at 0 on begin, so increase() sees the first failure', async () => {
+    const { registry, reporter } = newReporter();
+    reporter.onBegin(info);
+    const text = await registry.metrics();
+    for (const result of ['failed', 'failed_expected']) {
+      for (const reason of FAILURE_REASONS) expect(valueOf(text, `callwright_calls_ended_total{scenario="smoke",result="${result}",reason="${reason}"}`), `${result} ${reason}`).toBe(0);
+    }
+    expect(valueOf(text, 'callwright_calls_ended_total{scenario="smoke",result="success",reason="none"}')).toBe(0);
+    for (const reason of DROP_REASONS) expect(valueOf(text, `callwright_iterations_dropped_total{scenario="smoke",reason="${reason}"}`), reason).toBe(0);
+    for (const series of ['callwright_calls_started_total', 'callwright_calls_active', 'callwright_iterations_late_total', 'callwright_harness_saturated']) {
+      expect(valueOf(text, `${series}{scenario="smoke"}`), series).toBe(0);
+    }
+    // Bounded: one per result and reason, nothing per call.
+    expect(text.match(/^callwright_calls_ended_total\{/gm)).toHaveLength(1 + 2 * FAILURE_REASONS.length);
+  });
+
+  it('counts on from those zeros', async () => {
+    const { registry, reporter } = newReporter();
+    reporter.onBegin(info);
+    reporter.onEvent({ type: 'iterationDropped', atMs: 0, scenario: 'smoke', reason: 'late' });
+    reporter.onCallEnd(endedCall('0.main', { result: 'failed', failureReason: 'timeout' }));
+    const text = await registry.metrics();
+    expect(valueOf(text, 'callwright_calls_ended_total{scenario="smoke",result="failed",reason="timeout"}')).toBe(1);
+    expect(valueOf(text, 'callwright_iterations_dropped_total{scenario="smoke",reason="late"}')).toBe(1);
+    expect(valueOf(text, 'callwright_iterations_dropped_total{scenario="smoke",reason="capacity"}')).toBe(0);
+  });
+});
+
+describe('PrometheusReporter: pushing during the run', () => {
+  let gateway: Server | undefined;
+  afterEach(async () => {
+    gateway?.closeAllConnections();
+    await new Promise((resolve) => (gateway ? gateway.close(resolve) : resolve(undefined)));
+    gateway = undefined;
+  });
+
+  /** A stand-in Pushgateway noting each push's path, body, and whether metrics.prom was on disk when it came. */
+  async function fakeGateway(): Promise<{ url: string; pushes: { url?: string; body: string; fileWritten: boolean }[] }> {
+    const pushes: { url?: string; body: string; fileWritten: boolean }[] = [];
+    gateway = createServer((request, response) => {
+      const fileWritten = existsSync(join(outDir, 'metrics.prom'));
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        pushes.push({ url: request.url, body, fileWritten });
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => gateway!.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`, pushes };
+  }
+
+  const reporterPushingTo = (url: string) => {
+    const { registry, metrics } = createMetricsRegistry();
+    return new PrometheusReporter({
+      registry,
+      metrics,
+      outDir,
+      warn: (message) => warnings.push(message),
+      pushgateway: { url, job: 'callwright', grouping: { run_id: 'rid-1', shard: '2' }, intervalSeconds: 0.05 },
+    });
+  };
+
+  it('pushes from the begin on, under job and the run\'s grouping, while calls go; last after metrics.prom is written', async () => {
+    const { url, pushes } = await fakeGateway();
+    const reporter = reporterPushingTo(url);
+    reporter.onBegin(info);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    reporter.onEvent({ type: 'callStarted', atMs: 0, scenario: 'smoke', callId: '0.main', callerRole: 'alice' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const midRun = pushes.length;
+    reporter.onCallEnd(endedCall('0.main'));
+    await reporter.onEnd();
+    expect(midRun).toBeGreaterThanOrEqual(2);
+    expect(new Set(pushes.map((push) => push.url))).toEqual(new Set(['/metrics/job/callwright/run_id/rid-1/shard/2']));
+    // The first push already has the zero series; a later one the call in progress; the last the end.
+    expect(pushes[0]!.body).toContain('callwright_calls_ended_total{scenario="smoke",result="failed",reason="timeout"} 0');
+    expect(pushes.slice(1, midRun).some((push) => push.body.includes('callwright_calls_active{scenario="smoke"} 1'))).toBe(true);
+    expect(pushes.at(-1)).toMatchObject({ fileWritten: true, body: expect.stringContaining('callwright_calls_ended_total{scenario="smoke",result="success",reason="none"} 1') });
+    const atEnd = pushes.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(pushes).toHaveLength(atEnd);
+    expect(warnings).toEqual([]);
+  });
+
+  it('stops pushing on close() when the run broke off before its end', async () => {
+    const { url, pushes } = await fakeGateway();
+    const reporter = reporterPushingTo(url);
+    reporter.onBegin(info);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    reporter.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const atClose = pushes.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(atClose).toBeGreaterThan(0);
+    expect(pushes).toHaveLength(atClose);
   });
 });

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import type { CallResult, LegSample, Reporter, RunEvent, RunSummary, StepResult } from '../results.js';
+import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type Reporter, type RunEvent, type RunInfo, type StepResult } from '../results.js';
 import { writeFileAtomically } from '../report/atomicWrite.js';
 import type { CallwrightMetrics, ResultLabel } from './definitions.js';
 import { LegCounterDeltas } from './legCounterDeltas.js';
-import { pushToGateway, type PushOptions } from './pushgateway.js';
+import { PeriodicPush, type PeriodicPushOptions } from './periodicPush.js';
 
 export const METRICS_PROM = 'metrics.prom';
 
@@ -12,15 +12,18 @@ export interface PrometheusReporterOptions {
   registry: Registry;
   metrics: CallwrightMetrics;
   outDir: string;
-  /** Pushed once at the end, after metrics.prom is written; grouped by scenario. */
-  pushgateway?: Omit<PushOptions, 'grouping'>;
+  /**
+   * Pushed from the run's begin on every `intervalSeconds`, and once more at the end after
+   * metrics.prom is written, under `job` and `grouping` (run_id, shard: one group per shard).
+   */
+  pushgateway?: Omit<PeriodicPushOptions, 'warn'>;
   warn: (message: string) => void;
 }
 
 /**
  * Metrics are one more reporter: the run's events update prom-client metrics
- * as they happen (for a live /metrics scrape), and the end writes the final
- * exposition to metrics.prom and optionally pushes it.
+ * as they happen (for a live /metrics scrape and the periodic push), and the
+ * end writes the final exposition to metrics.prom and pushes it a last time.
  */
 export class PrometheusReporter implements Reporter {
   readonly name = 'prometheus';
@@ -32,9 +35,16 @@ export class PrometheusReporter implements Reporter {
   private readonly setupObserved = new Set<string>();
   /** Latest main-thread lag per page (ms): the gauge shows the worst page. */
   private readonly pageLag = new Map<string, number>();
+  private readonly pusher: PeriodicPush | undefined;
 
   constructor(private readonly options: PrometheusReporterOptions) {
     this.metrics = options.metrics;
+    if (options.pushgateway) this.pusher = new PeriodicPush(options.registry, { ...options.pushgateway, warn: options.warn });
+  }
+
+  onBegin(info: RunInfo): void {
+    this.initialiseSeries(info.scenario);
+    this.pusher?.start();
   }
 
   onEvent(event: RunEvent): void {
@@ -123,17 +133,43 @@ export class PrometheusReporter implements Reporter {
     this.legDeltas.endCall(call.callId);
   }
 
-  async onEnd(summary: RunSummary): Promise<void> {
-    const { registry, outDir, pushgateway, warn } = this.options;
+  async onEnd(): Promise<void> {
+    const { registry, outDir, warn } = this.options;
     try {
       await writeFileAtomically(join(outDir, METRICS_PROM), await registry.metrics());
     } finally {
       // Pushed even when the file could not be written: one output failing should not cost the other.
-      if (pushgateway) {
-        const pushed = await pushToGateway(registry, { ...pushgateway, grouping: { scenario: summary.info.scenario } });
-        if (!pushed.ok) warn(`${pushed.message} (results and ${METRICS_PROM} are in ${outDir})`);
-      }
+      const pushed = await this.pusher?.finish();
+      if (pushed?.ok === false) warn(`${pushed.message} (results and ${METRICS_PROM} are in ${outDir})`);
     }
+  }
+
+  /** Stops the periodic push; for a run that broke off before its end (after onEnd there is nothing left to stop). */
+  close(): void {
+    this.pusher?.stop();
+  }
+
+  /**
+   * The failure counters exist at 0 from the start, for every reason known up
+   * front (a bounded set: calls_ended gets 1 + 2 per failure reason, per scenario): Prometheus's
+   * increase() needs a sample before the first failure to count it, and a
+   * dashboard then shows 0 timeouts rather than no data.
+   */
+  private initialiseSeries(scenarioName: string): void {
+    const metrics = this.metrics;
+    const scenario = { scenario: scenarioName };
+    // inc(0) creates a series at 0 and leaves one that already counts alone.
+    for (const counter of [metrics.callsStarted, metrics.oneWayAudioCalls, metrics.callsFailedDuringSaturation, metrics.iterationsStarted, metrics.iterationsLate, metrics.harnessSaturatedSeconds]) {
+      counter.inc(scenario, 0);
+    }
+    metrics.callsActive.inc(scenario, 0);
+    metrics.harnessSaturated.inc(scenario, 0);
+    metrics.callsEnded.inc({ ...scenario, result: 'success', reason: 'none' }, 0);
+    for (const result of ['failed', 'failed_expected'] as const) {
+      for (const reason of FAILURE_REASONS) metrics.callsEnded.inc({ ...scenario, result, reason }, 0);
+    }
+    for (const reason of DROP_REASONS) metrics.iterationsDropped.inc({ ...scenario, reason }, 0);
+    for (const result of ['success', 'failed'] as const) metrics.registrations.inc({ ...scenario, result }, 0);
   }
 
   private onSample(sample: LegSample): void {

@@ -8,9 +8,16 @@ export interface PushOptions {
   /** Extra grouping labels: metrics pushed with other values do not replace these. */
   grouping?: Readonly<Record<string, string>>;
   timeoutMs?: number;
+  /** Aborting it abandons the push (the run is being torn down); it then fails as kind `abandoned`. */
+  signal?: AbortSignal;
 }
 
-export type PushResult = { ok: true } | { ok: false; message: string };
+/**
+ * A failed push says what happened (`message`, for people) and what kind of
+ * failure it was (`kind`: `status 400`, `timeout`, `ECONNREFUSED`...), so a
+ * caller pushing every few seconds can tell each kind once.
+ */
+export type PushResult = { ok: true } | { ok: false; message: string; kind: string };
 
 /**
  * Replaces this job's (and grouping's) metrics on a Pushgateway with the
@@ -23,21 +30,23 @@ export async function pushToGateway(registry: Registry, options: PushOptions): P
   const shownUrl = withoutUrlCredentials(options.url);
   try {
     const { target, authorization } = pushTarget(options);
+    const timeout = AbortSignal.timeout(timeoutMs);
     const response = await fetch(target, {
       method: 'PUT',
       headers: { 'content-type': registry.contentType, ...(authorization ? { authorization } : {}) },
       body: await registry.metrics(),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });
     if (response.ok) return { ok: true };
     const body = (await response.text().catch(() => '')).trim().slice(0, 200);
-    return { ok: false, message: `Pushgateway ${shownUrl} answered ${response.status}${body ? `: ${body}` : ''}` };
+    return { ok: false, kind: `status ${response.status}`, message: `Pushgateway ${shownUrl} answered ${response.status}${body ? `: ${body}` : ''}` };
   } catch (error) {
-    const reason =
-      error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-        ? `no answer within ${timeoutMs} ms`
+    const failure = options.signal?.aborted
+      ? { kind: 'abandoned', reason: 'abandoned as the run ended' }
+      : error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+        ? { kind: 'timeout', reason: `no answer within ${timeoutMs} ms` }
         : describeFetchError(error);
-    return { ok: false, message: `could not push metrics to ${shownUrl}: ${reason}` };
+    return { ok: false, kind: failure.kind, message: `could not push metrics to ${shownUrl}: ${failure.reason}` };
   }
 }
 
@@ -68,9 +77,11 @@ function pathSegment(label: string, value: string): string {
   return `${label}/${encodeURIComponent(value)}`;
 }
 
-function describeFetchError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
+function describeFetchError(error: unknown): { kind: string; reason: string } {
+  if (!(error instanceof Error)) return { kind: String(error), reason: String(error) };
   // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...).
   const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  if (!(cause instanceof Error)) return { kind: error.message, reason: error.message };
+  const code = (cause as { code?: unknown }).code;
+  return { kind: typeof code === 'string' ? code : cause.message, reason: `${error.message} (${cause.message})` };
 }

@@ -8,6 +8,7 @@ import type { Load, Scenario } from '../scenario/types.js';
 import { arrivalTimes, expectedArrivals, rateAt } from './arrivals.js';
 import { describeHoldTime, meanHoldSeconds } from './holdTime.js';
 import { planPlacement, type Placement } from './placement.js';
+import { globalSlot, inShard } from './shards.js';
 import { pairSlots } from './slots.js';
 
 export interface LoadPlan {
@@ -47,11 +48,12 @@ export function planLoad(scenario: Scenario): LoadPlan {
     if (load.iterations !== undefined) plan.plannedIterations = load.iterations;
     return plan;
   }
-  const arrivals = arrivalTimes(load.phases, { arrivals: load.arrivals, seed: load.seed, limit: load.iterations });
+  // A shard keeps every N-th arrival of the whole run's plan: the shards' arrivals interleave into it exactly.
+  const arrivals = arrivalTimes(load.phases, { arrivals: load.arrivals, seed: load.seed, limit: load.iterations }).filter((_, index) => inShard(index, load.shard));
   plan.arrivalsSeconds = arrivals;
   plan.plannedIterations = arrivals.length;
   if (load.holdTime) {
-    const peakRate = Math.max(...load.phases.flatMap((phase) => [phase.rate, phase.endRate]));
+    const peakRate = Math.max(...load.phases.flatMap((phase) => [phase.rate, phase.endRate])) / (load.shard?.count ?? 1);
     plan.expectedPeakConcurrent = peakRate * (meanHoldSeconds(load.holdTime) + CALL_OVERHEAD_SECONDS);
     if (plan.expectedPeakConcurrent > slots) {
       warnings.push(
@@ -62,9 +64,9 @@ export function planLoad(scenario: Scenario): LoadPlan {
   return plan;
 }
 
-/** Target arrival rate at `seconds` into the run (0 for a closed model). */
+/** Target arrival rate at `seconds` into the run (0 for a closed model); a shard's share of it. */
 export function targetRate(load: Load, seconds: number): number {
-  return load.model === 'open' ? rateAt(load.phases, seconds) : 0;
+  return load.model === 'open' ? rateAt(load.phases, seconds) / (load.shard?.count ?? 1) : 0;
 }
 
 /** The plan as lines for people (`run --dry-run`). */
@@ -78,13 +80,14 @@ export function describePlan(scenario: Scenario, plan: LoadPlan, options: { arri
     lines.push(`model: closed, ${load.concurrency} at once (${bound})`);
   } else {
     lines.push(
-      `model: open, ${load.arrivals} arrivals, at most ${load.concurrency} at once; ${plan.plannedIterations} calls planned over ${plan.durationSeconds} s (expected ${expectedArrivals(load.phases).toFixed(1)})`,
+      `model: open, ${load.arrivals} arrivals, at most ${load.concurrency} at once; ${plan.plannedIterations} calls planned over ${plan.durationSeconds} s (expected ${(expectedArrivals(load.phases) / (load.shard?.count ?? 1)).toFixed(1)})`,
     );
+    if (load.shard) lines.push(`  shard ${load.shard.index}/${load.shard.count}: every ${ordinal(load.shard.count)} arrival of the whole run's plan below, from arrival ${load.shard.index}`);
     let start = 0;
     for (const [index, phase] of load.phases.entries()) {
       const count = plan.arrivalsSeconds!.filter((t) => t >= start && t < start + phase.durationSeconds).length;
       lines.push(
-        `  phase ${index + 1}: ${start}-${start + phase.durationSeconds} s, ${phase.rate}${phase.endRate !== phase.rate ? ` -> ${phase.endRate}` : ''} calls/s, ${count} calls`,
+        `  phase ${index + 1}: ${start}-${start + phase.durationSeconds} s, ${phase.rate}${phase.endRate !== phase.rate ? ` -> ${phase.endRate}` : ''} calls/s${load.shard ? ' in the whole run' : ''}, ${count} calls${load.shard ? ' in this shard' : ''}`,
       );
       start += phase.durationSeconds;
     }
@@ -97,12 +100,12 @@ export function describePlan(scenario: Scenario, plan: LoadPlan, options: { arri
   if (load.holdTime) lines.push(`hold time: ${describeHoldTime(load.holdTime)}`);
   lines.push(`starts: late after ${load.lateAfterSeconds} s, dropped after ${load.dropAfterSeconds} s behind plan; graceful stop ${load.gracefulStopSeconds} s`);
   lines.push(
-    `accounts: ${plan.slots} slot${plan.slots === 1 ? '' : 's'}, each its own account of every role; ${plan.agents} user agents at most${plan.preRegister && plan.registerRoles.length ? `, ${plan.registerRoles.join(', ')} registered up front at ${load.registerRate}/s` : ''}`,
+    `accounts: ${plan.slots} slot${plan.slots === 1 ? '' : 's'}, each its own account of every role; ${plan.agents} user agents at most${plan.preRegister && plan.registerRoles.length ? `, ${plan.registerRoles.join(', ')} registered up front at ${Number(load.registerRate.toFixed(2))}/s` : ''}`,
   );
   const pairs = pairSlots(Object.values(scenario.roles), plan.slots);
   const slotsShown = options.slotsShown ?? 3;
-  for (const pair of pairs.slice(0, slotsShown)) lines.push(`  slot ${pair.slot}: ${Object.entries(pair.users).map(([role, user]) => `${role}=${user}`).join(' ')}`);
-  if (pairs.length > slotsShown) lines.push(`  ... slot ${pairs.length - 1}: ${Object.entries(pairs.at(-1)!.users).map(([role, user]) => `${role}=${user}`).join(' ')}`);
+  for (const pair of pairs.slice(0, slotsShown)) lines.push(`  slot ${globalSlot(pair.slot, load.shard)}: ${Object.entries(pair.users).map(([role, user]) => `${role}=${user}`).join(' ')}`);
+  if (pairs.length > slotsShown) lines.push(`  ... slot ${globalSlot(pairs.length - 1, load.shard)}: ${Object.entries(pairs.at(-1)!.users).map(([role, user]) => `${role}=${user}`).join(' ')}`);
   const p = plan.placement;
   lines.push(`placement: ${p.agentsPerPage} agent${p.agentsPerPage === 1 ? "" : "s"} per page, ${p.pagesPerBrowser} page${p.pagesPerBrowser === 1 ? "" : "s"} per browser: ${p.pages} page${p.pages === 1 ? '' : 's'} in ${p.browsers} browser${p.browsers === 1 ? '' : 's'} at most`);
   const o = scenario.options;
@@ -111,4 +114,9 @@ export function describePlan(scenario: Scenario, plan: LoadPlan, options: { arri
   );
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   return lines;
+}
+
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
 }

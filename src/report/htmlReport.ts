@@ -5,8 +5,9 @@
  * so the file reads the same from a CI artifact, a mail or offline.
  */
 import { join } from 'node:path';
-import type { CallResult, RunSummary, StepResult } from '../results.js';
+import type { CallResult, RunSummary, ShardsSummary, StepResult } from '../results.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
+import { exitCodeMeaning } from '../verdict/exitCodes.js';
 import { THRESHOLD_METRICS } from '../verdict/metrics.js';
 import { aggregateCalls, distribution, measuredValues, percentile } from './aggregate.js';
 import { writeFileAtomically } from './atomicWrite.js';
@@ -15,7 +16,7 @@ import { histogramChart, horizontalBarChart, lineChart } from './html/svgCharts.
 import { bucketsFor, callActivity, callEndMs, callStepEnds, fixedBins, histogram, MediaTimeline } from './html/timeSeries.js';
 import { withoutUrlCredentials } from './redact.js';
 import { withoutMissingEvidence } from './sipEvidence.js';
-import { callSuccessRate, summaryObject } from './summaryTable.js';
+import { callSuccessRate, missingShardReason, summaryObject } from './summaryTable.js';
 import { escapeXmlAttribute, escapeXmlText as text } from './xml.js';
 
 export const REPORT_HTML = 'report.html';
@@ -105,10 +106,12 @@ export function renderHtmlReport(data: HtmlReportData): string {
     `<h1>${text(summary.info.scenario)} <span class="badge ${verdictClass}">${figures.verdict === 'pass' ? 'PASS' : 'FAIL'}</span></h1>`,
     `<p class="meta">exit ${figures.exitCode} (${text(figures.exitMeaning)})${summary.interrupted ? ' &middot; <strong>interrupted</strong>' : ''} &middot; started ${text(new Date(summary.info.startedAtMs).toISOString())} &middot; ${summary.durationSeconds.toFixed(1)} s &middot; ${summary.iterations.started}/${summary.iterations.planned} iterations, concurrency ${summary.info.concurrency} &middot; target ${text(withoutUrlCredentials(summary.info.target.url))}${summary.info.target.embedded ? ' (embedded)' : ''} &middot; run ${text(summary.info.runId)}</p>`,
     '</header>',
+    incompleteBanner(summary.shards, figures.exitCode),
     '<section class="cards">',
     ...cards.map(([label, value]) => `<div class="card"><div class="value">${text(value)}</div><div class="label">${text(label)}</div></div>`),
     '</section>',
     thresholdsSection(thresholds),
+    shardsSection(summary.shards),
     '<section><h2>Charts</h2><div class="charts">',
     ...charts.map((chart) => `<figure>${chart}</figure>`),
     '</div></section>',
@@ -140,6 +143,44 @@ export async function writeHtmlReport(outDir: string, data: HtmlReportData): Pro
   const path = join(outDir, REPORT_HTML);
   await writeFileAtomically(path, renderHtmlReport({ ...data, calls: withoutMissingEvidence(outDir, data.calls) }));
   return path;
+}
+
+/** A merged run with shards missing says so before any figure: they are not the whole run's. */
+function incompleteBanner(shards: ShardsSummary | undefined, exitCode: number): string {
+  if (!shards || shards.missing.length === 0) return '';
+  const missing = shards.missing.map((shard) => `<li>shard ${shard.index}/${shards.count}: ${text(missingShardReason(shard))}${shard.folder ? ` (<code>${text(shard.folder)}</code>)` : ''}</li>`);
+  const partial = shards.partialExitCode === undefined ? '' : ` The merged shards alone would exit ${shards.partialExitCode} (${text(exitCodeMeaning(shards.partialExitCode))}).`;
+  return [
+    '<section class="banner">',
+    `<strong>Incomplete run: ${shards.merged.length} of ${shards.count} shards merged.</strong> The figures below are those of the merged shards only, not the whole run's; the verdict is exit ${exitCode} (${text(exitCodeMeaning(exitCode))}).${partial}`,
+    `<ul>${missing.join('')}</ul>`,
+    '</section>',
+  ].join('\n');
+}
+
+/** Per shard of a merged run: its own exit code, calls, failures, late and dropped starts, and its machine's saturation. */
+function shardsSection(shards: ShardsSummary | undefined): string {
+  if (!shards) return '';
+  const rows: string[] = [];
+  for (let index = 1; index <= shards.count; index++) {
+    const joined = shards.byShard.find((shard) => shard.index === index);
+    const missing = shards.missing.find((shard) => shard.index === index);
+    if (joined) {
+      const saturation = joined.harnessSaturated ? `saturated ${joined.harnessSaturatedSeconds.toFixed(0)} s` : 'no';
+      const cpu = joined.peakMachineCpuCores === undefined ? '-' : `${joined.peakMachineCpuCores.toFixed(2)}${joined.cores === undefined ? '' : ` of ${joined.cores}`}`;
+      rows.push(
+        `<tr class="${joined.harnessSaturated || joined.exitCode !== 0 ? 'fail' : 'pass'}"><td class="num">${index}</td><td class="num">${joined.exitCode}</td><td class="num">${joined.calls}</td><td class="num">${joined.failedCalls}</td><td class="num">${joined.failedSteps}</td><td class="num">${joined.lateStarts}</td><td class="num">${joined.droppedStarts}</td><td>${text(saturation)}</td><td class="num">${text(cpu)}</td><td><code>${text(joined.folder)}</code></td></tr>`,
+      );
+    } else {
+      rows.push(`<tr class="fail"><td class="num">${index}</td><td colspan="8">missing: ${text(missing ? missingShardReason(missing) : 'no folder')}</td><td>${missing?.folder ? `<code>${text(missing.folder)}</code>` : ''}</td></tr>`);
+    }
+  }
+  return [
+    `<section><h2>Shards <span class="muted">(${shards.merged.length} of ${shards.count} merged)</span></h2>`,
+    '<table class="shards"><thead><tr><th>shard</th><th>exit</th><th>calls</th><th>failed calls</th><th>failed steps</th><th>late starts</th><th>dropped starts</th><th>harness</th><th>peak CPU (cores)</th><th>folder</th></tr></thead><tbody>',
+    ...rows,
+    '</tbody></table></section>',
+  ].join('\n');
 }
 
 function thresholdsSection(thresholds: readonly ThresholdResult[]): string {
@@ -245,6 +286,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.mark { font-weight: 700; text-align: center; }
 tr.pass td.mark { color: var(--pass); } tr.fail td.mark { color: var(--fail); }
 table.steps tr.fail td:nth-child(6) { color: var(--fail); font-weight: 600; }
+.banner { margin: 0 0 16px; padding: 10px 14px; background: #fdecea; border: 1px solid var(--fail); border-radius: 8px; }
+.banner ul { margin: 6px 0 0; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 @media print { body { background: #fff; } .charts { grid-template-columns: 1fr 1fr; } }
 `;

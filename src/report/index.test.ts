@@ -124,7 +124,7 @@ describe('createReporters', () => {
   });
 
   it('rejects a Pushgateway URL that is not http(s) with an InputError, without showing its password', async () => {
-    const attempt = createReporters(join(root, 'out'), { pushgatewayUrl: 'ftp://user:pw@gw:9091', warn: () => undefined });
+    const attempt = createReporters(join(root, 'out'), { pushgateway: { url: 'ftp://user:pw@gw:9091', grouping: {} }, warn: () => undefined });
     await expect(attempt).rejects.toBeInstanceOf(InputError);
     await expect(attempt).rejects.toMatchObject({ message: '--pushgateway ftp://gw:9091/ must be an http:// or https:// URL' });
   });

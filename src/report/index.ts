@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { InputError } from '../errors.js';
 import { createMetricsRegistry } from '../metrics/definitions.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metricsServer.js';
+import { DEFAULT_PUSH_INTERVAL_SECONDS } from '../metrics/periodicPush.js';
 import { PrometheusReporter } from '../metrics/prometheusReporter.js';
 import type { CallResult, Reporter } from '../results.js';
 import { CallsCsvReporter } from './callsCsv.js';
@@ -28,16 +29,20 @@ export { SUMMARY_JSON, type SummaryDocument } from './summaryJson.js';
 export { METRICS_PROM } from '../metrics/prometheusReporter.js';
 export { evidencePath, keepsEvidence, SIP_EVIDENCE_DIR, type SipEvidenceOptions } from './sipEvidence.js';
 
-/** The Pushgateway job name; the scenario goes in the grouping key. */
+/** The Pushgateway job name; the run id and shard go in the grouping key. */
 export const PUSHGATEWAY_JOB = 'callwright';
+export { DEFAULT_PUSH_INTERVAL_SECONDS } from '../metrics/periodicPush.js';
 
 export interface ReporterOptions {
   /** Serve live metrics at /metrics on this port (0: any free port); no server when undefined. */
   metricsPort?: number;
   /** Address for the metrics server; 127.0.0.1 unless told otherwise. */
   metricsHost?: string;
-  /** Push the final metrics here at the end. */
-  pushgatewayUrl?: string;
+  /**
+   * Push metrics to this Pushgateway every `intervalSeconds` (default 10) while the run goes and once
+   * at the end, under job=callwright and `grouping` (run_id, shard). They stay there after the run.
+   */
+  pushgateway?: { url: string; grouping: Readonly<Record<string, string>>; intervalSeconds?: number };
   /** Where reporter failures and a failed push are told. */
   warn: (message: string) => void;
   /** SIP logs of failed calls (and a sample of the rest) in <out>/sip/; defaults: sample 0, 1000 files. */
@@ -61,7 +66,7 @@ export interface Reporters {
 
 export async function createReporters(outDir: string, options: ReporterOptions): Promise<Reporters> {
   const { warn } = options;
-  const pushgatewayUrl = options.pushgatewayUrl === undefined ? undefined : checkedPushgatewayUrl(options.pushgatewayUrl);
+  const pushgateway = options.pushgateway === undefined ? undefined : checkedPushgateway(options.pushgateway);
   const evidence = evidenceOptions(options.evidence);
   prepareOutDir(outDir);
 
@@ -87,18 +92,19 @@ export async function createReporters(outDir: string, options: ReporterOptions):
     }
   }
 
+  const prometheus = new PrometheusReporter({
+    registry,
+    metrics,
+    outDir,
+    warn,
+    ...(pushgateway ? { pushgateway: { ...pushgateway, job: PUSHGATEWAY_JOB } } : {}),
+  });
   const reporter = new ReporterMultiplexer(
     [
       ...files,
       new SummaryJsonReporter(outDir),
       new SipEvidenceReporter(outDir, { ...evidence, warn, secrets: options.evidence?.secrets ?? [] }),
-      new PrometheusReporter({
-        registry,
-        metrics,
-        outDir,
-        warn,
-        ...(pushgatewayUrl ? { pushgateway: { url: pushgatewayUrl, job: PUSHGATEWAY_JOB } } : {}),
-      }),
+      prometheus,
       ...(options.extra ?? []),
     ],
     warn,
@@ -110,10 +116,24 @@ export async function createReporters(outDir: string, options: ReporterOptions):
     registry,
     evidenceFor: (call) => (keepsEvidence(call, evidence.sampleSuccessful) ? evidencePath(call.callId) : undefined),
     async close() {
+      prometheus.close();
       closeFiles();
       await server?.stop();
     },
   };
+}
+
+function checkedPushgateway(pushgateway: NonNullable<ReporterOptions['pushgateway']>): {
+  url: string;
+  grouping: Readonly<Record<string, string>>;
+  intervalSeconds: number;
+} {
+  const intervalSeconds = pushgateway.intervalSeconds ?? DEFAULT_PUSH_INTERVAL_SECONDS;
+  // Pushing more often than every second only loads the gateway: Prometheus scrapes it every 15 s or so.
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1) {
+    throw new InputError(`--push-interval must be at least 1 s, got ${intervalSeconds} s`, `give it as ${DEFAULT_PUSH_INTERVAL_SECONDS}s (the default) or more`);
+  }
+  return { url: checkedPushgatewayUrl(pushgateway.url), grouping: pushgateway.grouping, intervalSeconds };
 }
 
 function checkedPushgatewayUrl(url: string): string {

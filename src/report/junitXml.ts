@@ -2,16 +2,18 @@
  * `<out>/junit.xml` for CI test reporters (Jenkins, GitLab, GitHub actions
  * that read JUnit). One testsuite per scenario; in it one testcase per
  * scenario step (all iterations together), one for the calls, one for the
- * run itself, one per threshold. Validated against test/unit/schemas/junit-10.xsd
+ * run itself, one per threshold, and for a merged run one per shard (an
+ * error for a shard missing from the merge). Validated against test/unit/schemas/junit-10.xsd
  * (the Jenkins xUnit dialect, which GitLab also reads) in the tests.
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { CallResult, RunSummary, StepResult } from '../results.js';
+import type { CallResult, RunSummary, ShardsSummary, StepResult } from '../results.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import { verdictExitCode } from '../verdict/exitCodes.js';
 import { writeFileAtomically } from './atomicWrite.js';
 import { withoutUrlCredentials } from './redact.js';
+import { missingShardReason } from './summaryTable.js';
 import { withoutMissingEvidence } from './sipEvidence.js';
 import { escapeXmlText, xmlAttributes } from './xml.js';
 
@@ -46,7 +48,9 @@ export function renderJunitXml(input: JunitInput): string {
     const cases = [
       ...stepCases(scenario, input.steps.filter((step) => step.scenario === scenario)),
       callsCase(scenario, input.calls.filter((call) => call.scenario === scenario)),
-      ...(scenario === summary.info.scenario ? [runCase(scenario, summary, thresholds), ...thresholds.map((result) => thresholdCase(scenario, result))] : []),
+      ...(scenario === summary.info.scenario
+        ? [runCase(scenario, summary, thresholds), ...thresholds.map((result) => thresholdCase(scenario, result)), ...(summary.shards ? shardCases(scenario, summary.shards) : [])]
+        : []),
     ];
     return { scenario, id, cases };
   });
@@ -164,10 +168,33 @@ function runCase(scenario: string, summary: RunSummary, thresholds: readonly Thr
     classname: `${scenario}.run`,
     name: 'run',
     timeSeconds: summary.durationSeconds,
-    systemOut: `run ${summary.info.runId}: ${iterations.started}/${iterations.planned} iterations started, ${iterations.passed} passed, ${iterations.failed} failed, ${iterations.dropped} dropped; exit code ${verdictExitCode(summary, thresholds)}`,
+    systemOut: `run ${summary.info.runId}: ${iterations.started}/${iterations.planned} iterations started, ${iterations.passed} passed, ${iterations.failed} failed, ${iterations.dropped} dropped; exit code ${verdictExitCode(summary, thresholds)}${summary.shards ? `; merged from ${summary.shards.merged.length} of ${summary.shards.count} shards` : ''}`,
   };
   if (summary.interrupted) testCase.error = { type: 'interrupted', message: `the run was stopped after ${iterations.started} of ${iterations.planned} iterations` };
   return testCase;
+}
+
+/** One testcase per shard of a merged run: passing when joined (its figures in system-out), an error when missing. */
+function shardCases(scenario: string, shards: ShardsSummary): TestCase[] {
+  const cases: TestCase[] = [];
+  for (let index = 1; index <= shards.count; index++) {
+    const testCase: TestCase = { classname: `${scenario}.shards`, name: `shard ${index}/${shards.count}`, timeSeconds: 0 };
+    const joined = shards.byShard.find((shard) => shard.index === index);
+    const missing = shards.missing.find((shard) => shard.index === index);
+    if (joined) {
+      testCase.timeSeconds = (joined.endedAtMs - joined.startedAtMs) / 1000;
+      const saturation = joined.harnessSaturated ? `, harness saturated ${joined.harnessSaturatedSeconds.toFixed(0)} s` : '';
+      testCase.systemOut = `${joined.folder}: exit ${joined.exitCode}, ${joined.calls} calls, ${joined.failedCalls} failed, ${joined.failedSteps} failed steps, ${joined.lateStarts} late and ${joined.droppedStarts} dropped starts${saturation}`;
+    } else {
+      const why = missing ? missingShardReason(missing) : 'no folder';
+      testCase.error = {
+        type: missing?.reason === 'no_summary' ? 'crashed_shard' : 'missing_shard',
+        message: `shard ${index}/${shards.count} is not in the merge (${why})${missing?.folder ? `: ${missing.folder}` : ''}; the run is incomplete`,
+      };
+    }
+    cases.push(testCase);
+  }
+  return cases;
 }
 
 function thresholdCase(scenario: string, result: ThresholdResult): TestCase {

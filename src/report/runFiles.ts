@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { FAILURE_REASONS, type CallResult, type CallRow, type FailureReason, type LegSample, type RunSummary, type StepResult } from '../results.js';
+import { DROP_REASONS, FAILURE_REASONS, SATURATION_REASONS, type CallResult, type CallRow, type FailureReason, type LegSample, type RunSummary, type StepResult } from '../results.js';
 import { CALL_HEADERS, CALLS_CSV } from './callsCsv.js';
 import type { FieldHeaders } from './csvFile.js';
 import { readCsvRecords, type CsvRecord } from './csvRead.js';
@@ -194,7 +194,11 @@ export const readStepsCsv = (path: string): Promise<StepResult[]> => readAll(pat
 export const readSamplesCsv = (path: string): AsyncGenerator<LegSample> => readRows(path, SAMPLE_FIELDS);
 
 const count = z.number().int().nonnegative();
-/** The RunSummary part of summary.json (the aggregates are recomputed from the CSV files, not trusted). */
+/**
+ * The RunSummary part of summary.json (the aggregates are recomputed from the
+ * CSV files, not trusted). load, harness and shards are read too: `merge`
+ * joins them, and a report of a merged run shows its shards.
+ */
 const runSummarySchema = z.object({
   info: z.object({
     runId: z.string(),
@@ -205,6 +209,7 @@ const runSummarySchema = z.object({
     outDir: z.string(),
     plannedIterations: count,
     concurrency: count,
+    shard: z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).optional(),
   }),
   endedAtMs: z.number(),
   durationSeconds: z.number(),
@@ -219,6 +224,74 @@ const runSummarySchema = z.object({
   }),
   steps: z.object({ total: count, passed: count, failed: count }),
   registrations: z.object({ attempted: count, succeeded: count }),
+  load: z
+    .object({
+      model: z.enum(['closed', 'open']),
+      slots: count,
+      late: count,
+      droppedByReason: z.record(z.enum(DROP_REASONS), count),
+      startDelaySeconds: z.object({ p50: z.number().optional(), p95: z.number().optional(), max: z.number().optional() }),
+      peakConcurrent: count,
+    })
+    .optional(),
+  harness: z
+    .object({
+      saturated: z.boolean(),
+      saturatedSeconds: z.number(),
+      windows: z.array(z.object({ fromMs: z.number(), toMs: z.number(), reasons: z.array(z.enum(SATURATION_REASONS)) })),
+      failedCallsDuringSaturation: count,
+      thresholds: z.object({ cpu: z.number(), eventLoopLagMs: z.number(), memory: z.number() }),
+      cores: z.number(),
+      samples: count,
+      mean: z.object({ nodeCpuCores: z.number(), chromiumCpuCores: z.number(), machineBusyCores: z.number(), eventLoopLagP99Ms: z.number() }).optional(),
+      peak: z
+        .object({
+          nodeCpuCores: z.number(),
+          chromiumCpuCores: z.number(),
+          chromiumBusiestProcessCores: z.number().optional(),
+          machineBusyCores: z.number(),
+          eventLoopLagP99Ms: z.number(),
+          nodeRssBytes: z.number(),
+          chromiumRssBytes: z.number(),
+          chromiumPssBytes: z.number().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  shards: z
+    .object({
+      count: z.number().int().positive(),
+      merged: z.array(z.number().int().positive()),
+      missing: z.array(
+        z.object({
+          index: z.number().int().positive(),
+          reason: z.enum(['no_folder', 'no_summary']),
+          folder: z.string().optional(),
+          unjoinedCalls: count.optional(),
+        }),
+      ),
+      byShard: z.array(
+        z.object({
+          index: z.number().int().positive(),
+          folder: z.string(),
+          exitCode: z.number().int(),
+          interrupted: z.boolean(),
+          startedAtMs: z.number(),
+          endedAtMs: z.number(),
+          calls: count,
+          failedCalls: count,
+          failedSteps: count,
+          lateStarts: count,
+          droppedStarts: count,
+          harnessSaturated: z.boolean(),
+          harnessSaturatedSeconds: z.number(),
+          peakMachineCpuCores: z.number().optional(),
+          cores: z.number().optional(),
+        }),
+      ),
+      partialExitCode: z.number().int().optional(),
+    })
+    .optional(),
   exitCode: z.number().int(),
 });
 

@@ -35,9 +35,15 @@ export class SummaryJsonReporter implements Reporter {
   }
 
   async onEnd(summary: RunSummary, calls: readonly CallResult[]): Promise<void> {
-    const document = summaryDocument(summary, calls, this.steps);
-    await writeFileAtomically(join(this.outDir, SUMMARY_JSON), `${JSON.stringify(document, roundNumbers, 2)}\n`);
+    await writeSummaryJson(this.outDir, summary, calls, this.steps);
   }
+}
+
+/** `<outDir>/summary.json`, as a run writes it (`callwright merge` writes a merged run's with it too). */
+export async function writeSummaryJson(outDir: string, summary: RunSummary, calls: readonly CallResult[], steps: StepTally): Promise<string> {
+  const path = join(outDir, SUMMARY_JSON);
+  await writeFileAtomically(path, `${JSON.stringify(summaryDocument(summary, calls, steps), roundNumbers, 2)}\n`);
+  return path;
 }
 
 /** Rounds to 6 decimals so float noise (0.30000000000000004) does not reach people reading the file. */

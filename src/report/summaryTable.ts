@@ -3,7 +3,7 @@
  * people look at first, the thresholds with pass/fail marks, failures by
  * reason. `summaryObject` is the same content for `--json`.
  */
-import { HARNESS_FAILURE_REASONS, type CallResult, type RunSummary, type StepResult } from '../results.js';
+import { HARNESS_FAILURE_REASONS, type CallResult, type RunSummary, type ShardsSummary, type StepResult } from '../results.js';
 import { THRESHOLD_METRICS } from '../verdict/metrics.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import { exitCodeMeaning, verdictExitCode } from '../verdict/exitCodes.js';
@@ -62,6 +62,8 @@ export interface SummaryObject {
     abortOnFail: boolean;
   }[];
   outDir: string;
+  /** A merged run's shards (`callwright merge`): which were joined, which are missing. */
+  shards?: ShardsSummary;
 }
 
 /** Calls that succeeded or failed as an expect step asked, over all calls. */
@@ -112,6 +114,7 @@ export function summaryObject(
       abortOnFail: result.threshold.abortOnFail,
     })),
     outDir: summary.info.outDir,
+    ...(summary.shards ? { shards: summary.shards } : {}),
   };
 }
 
@@ -138,7 +141,7 @@ export function formatSummaryTable(
   const lines: string[] = [];
   const verdictWord = figures.verdict === 'pass' ? paint('green', 'PASS') : paint('red', 'FAIL');
   lines.push(
-    `${paint('bold', figures.scenario)}: ${verdictWord} (exit ${figures.exitCode}: ${figures.exitMeaning})${figures.interrupted ? ' - interrupted' : ''}, ${figures.durationSeconds.toFixed(1)}s`,
+    `${paint('bold', figures.scenario)}: ${verdictWord} (exit ${figures.exitCode}: ${figures.exitMeaning})${figures.interrupted ? ' - interrupted' : ''}${incompleteNote(summary.shards)}, ${figures.durationSeconds.toFixed(1)}s`,
   );
   lines.push('');
 
@@ -161,12 +164,18 @@ export function formatSummaryTable(
     ['rtt', `avg=${seconds(figures.rttSeconds.avg)} max=${seconds(figures.rttSeconds.max)}`],
     ['steps', `${figures.steps.passed}/${figures.steps.total} passed`],
   ];
+  // A merged run says first what it is made of: its figures are not the whole run's when shards are missing.
+  if (summary.shards) rows.unshift(['shards', shardsLine(summary.shards, paint)]);
   if (figures.registrations.attempted > 0) rows.push(['registrations', `${figures.registrations.succeeded}/${figures.registrations.attempted} ok`]);
   if (figures.oneWayAudioCalls > 0) rows.push(['one-way audio', `${figures.oneWayAudioCalls} calls`]);
   if (figures.harnessFailures > 0) rows.push(['harness failures', `${figures.harnessFailures} of the failed calls are callwright's own, not the server's (${HARNESS_FAILURE_REASONS.join(', ')})`]);
   if (summary.load && summary.load.late > 0) rows.push(['late starts', `${summary.load.late} (started over load.lateAfter behind plan; max ${seconds(summary.load.startDelaySeconds.max ?? null)})`]);
   const harness = summary.harness;
-  if (harness?.saturated) {
+  const saturatedShards = summary.shards?.byShard.filter((shard) => shard.harnessSaturated) ?? [];
+  if (saturatedShards.length > 0) {
+    const where = saturatedShards.map((shard) => `shard ${shard.index} ${shard.harnessSaturatedSeconds.toFixed(0)} s`).join(', ');
+    rows.push(['harness', paint('red', `SATURATED in ${where}; ${harness?.failedCallsDuringSaturation ?? 0} failed call(s) overlap it: they measure those machines, not the server`)]);
+  } else if (harness?.saturated && !summary.shards) {
     const reasons = [...new Set(harness.windows.flatMap((w) => w.reasons))].join(', ');
     rows.push(['harness', paint('red', `SATURATED ${harness.saturatedSeconds.toFixed(0)} s (${reasons}); ${harness.failedCallsDuringSaturation} failed call(s) overlap it: they measure this machine, not the server`)]);
   }
@@ -208,4 +217,25 @@ export function formatSummaryTable(
 
   lines.push('', `  reports: ${figures.outDir}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** ` - INCOMPLETE (2 of 3 shards)` on the verdict line of a merged run with shards missing. */
+function incompleteNote(shards: ShardsSummary | undefined): string {
+  return shards && shards.missing.length > 0 ? ` - INCOMPLETE (${shards.merged.length} of ${shards.count} shards)` : '';
+}
+
+/** `3/3 merged`, or which shards are missing and why, and what the merged ones alone would exit with. */
+export function shardsLine(shards: ShardsSummary, paint: (code: 'red', text: string) => string = (_code, text) => text): string {
+  const merged = `${shards.merged.length}/${shards.count} merged`;
+  if (shards.missing.length === 0) return merged;
+  const missing = shards.missing.map((shard) => `shard ${shard.index} (${missingShardReason(shard)})`).join(', ');
+  const partial = shards.partialExitCode === undefined ? '' : `; the merged shards alone: exit ${shards.partialExitCode} (${exitCodeMeaning(shards.partialExitCode)})`;
+  return `${merged}; ${paint('red', `MISSING ${missing}`)}${partial}`;
+}
+
+/** Why a shard is not in the merge, in a few words. */
+export function missingShardReason(shard: ShardsSummary['missing'][number]): string {
+  if (shard.reason === 'no_folder') return 'no folder';
+  const leftOut = shard.unjoinedCalls ? `; its ${shard.unjoinedCalls} calls left out` : '';
+  return `no summary.json: crashed, killed or still running${leftOut}`;
 }

@@ -1,5 +1,6 @@
 import type { BrowserPool } from '../browser/browserPool.js';
 import type { AgentCommand, DispatchResult } from '../protocol/commands.js';
+import { globalSlot } from '../plan/shards.js';
 import type { Scenario } from '../scenario/types.js';
 import type { PageRecycler } from './pageRecycler.js';
 import type { AgentInfo, RunState } from './runState.js';
@@ -23,9 +24,10 @@ export class AgentDirectory {
     private readonly recycler?: PageRecycler,
   ) {}
 
+  /** `role#slot`, with the slot numbered as in the whole run when this is a shard: ids stay unique across shards. */
   agentIdFor(role: string, slot: number): string {
     const accounts = this.scenario.roles[role]!.accounts;
-    return `${role}#${slot % accounts.length}`;
+    return `${role}#${globalSlot(slot % accounts.length, this.scenario.load.shard)}`;
   }
 
   addressOf(role: string, slot: number): string {

@@ -6,6 +6,7 @@
 import type { Logger } from '../log.js';
 import { holdSecondsFor } from '../plan/holdTime.js';
 import { planLoad, targetRate, type LoadPlan } from '../plan/loadPlan.js';
+import { globalIteration } from '../plan/shards.js';
 import type { CallResult, HarnessSummary, LoadSummary, Reporter, RunEvent } from '../results.js';
 import type { Scenario } from '../scenario/types.js';
 import type { AgentDirectory } from './agentDirectory.js';
@@ -97,13 +98,15 @@ export class LoadSession {
     this.watchdog?.arm();
     this.stats.startClock();
     const scenario = this.scenario.name;
+    // A shard numbers its iterations as the whole run does (src/plan/shards.ts): call ids stay unique across shards.
+    const global = (iteration: number) => globalIteration(iteration, load.shard);
     this.outcome = await runSchedule(plan, {
       signal,
       hooks: {
-        onStarted: (start) => emit({ type: 'iterationStarted', atMs: Date.now(), scenario, iteration: start.iteration, plannedAtMs: start.plannedAtMs, delaySeconds: start.delaySeconds, late: start.late }),
+        onStarted: (start) => emit({ type: 'iterationStarted', atMs: Date.now(), scenario, iteration: global(start.iteration), plannedAtMs: start.plannedAtMs, delaySeconds: start.delaySeconds, late: start.late }),
         onDropped: (drop) => emit({ type: 'iterationDropped', atMs: Date.now(), scenario, plannedAtMs: drop.plannedAtMs, reason: drop.reason }),
       },
-    }, runOne);
+    }, (start) => runOne({ ...start, iteration: global(start.iteration) }));
     if (this.outcome.late > 0 || this.outcome.dropped > 0) {
       const dropped = Object.entries(this.outcome.droppedByReason).filter(([, n]) => n > 0).map(([reason, n]) => `${n} ${reason}`).join(', ');
       this.logger.warn(`starts: ${this.outcome.late} late, ${this.outcome.dropped} dropped${dropped ? ` (${dropped})` : ''}`);

@@ -3,6 +3,7 @@
  * like "5s", single-key step maps, account ranges) are normalised away by the
  * loader; everything downstream reads only these types.
  */
+import type { ShardInfo } from '../results.js';
 
 export interface Scenario {
   name: string;
@@ -166,6 +167,8 @@ export interface Load {
   seed: number;
   /** How often a row is added to stats.csv. */
   statsPeriodSeconds: number;
+  /** Set when this process runs one shard of the scenario (src/plan/shards.ts): the plan keeps its share of the arrivals. */
+  shard?: ShardInfo;
 }
 
 /** One stretch of an open model: `rate` calls/s at its start, moving linearly to `endRate` at its end. */

@@ -41,6 +41,16 @@ export function verdictExitCode(summary: Pick<RunSummary, 'exitCode' | 'interrup
   return summary.exitCode === ExitCode.pass ? ExitCode.pass : ExitCode.failed;
 }
 
+/**
+ * The run's own code before thresholds: 1 when a step failed, a call failed
+ * that no expect step asked for, an iteration failed or the run was
+ * interrupted; else 0. The runner and `merge` both judge by it.
+ */
+export function outcomeExitCode(summary: Pick<RunSummary, 'calls' | 'steps' | 'iterations' | 'interrupted'>): number {
+  const unexpectedFailures = summary.calls.failed - summary.calls.failedExpected;
+  return summary.steps.failed > 0 || unexpectedFailures > 0 || summary.interrupted || summary.iterations.failed > 0 ? ExitCode.failed : ExitCode.pass;
+}
+
 /** `callwright compare`: 1 means a regression beyond the tolerance; 2 (bad input) as everywhere. */
 export const COMPARE_EXIT = { noRegression: 0, regression: 1 } as const;
 

@@ -137,30 +137,64 @@ export function syntheticRun(options: { count?: number; failed?: FailureReason[]
       }
     }
   }
+  const endedAtMs = RUN_START_MS + count * 500 + 4000;
+  const info: RunSummary['info'] = {
+    runId: 'run-1',
+    scenario: 'smoke',
+    scenarioFile: 'scenarios/smoke.yaml',
+    startedAtMs: RUN_START_MS,
+    target: { url: 'ws://127.0.0.1:5066', domain: 'lab.test', embedded: true },
+    outDir: '/tmp/out',
+    plannedIterations: count,
+    concurrency: 5,
+  };
+  return { summary: summaryOf(info, endedAtMs, calls, steps), calls, steps, samples };
+}
+
+/** The summary the runner would make of these calls and steps (one call and two registrations per iteration). */
+function summaryOf(info: RunSummary['info'], endedAtMs: number, calls: readonly CallResult[], steps: readonly StepResult[]): RunSummary {
   const failedCalls = calls.filter((c) => c.result === 'failed');
   const byReason: RunSummary['calls']['byReason'] = {};
   for (const c of failedCalls) byReason[c.failureReason!] = (byReason[c.failureReason!] ?? 0) + 1;
   const failedSteps = steps.filter((s) => !s.ok).length;
-  const endedAtMs = RUN_START_MS + count * 500 + 4000;
-  const summary: RunSummary = {
-    info: {
-      runId: 'run-1',
-      scenario: 'smoke',
-      scenarioFile: 'scenarios/smoke.yaml',
-      startedAtMs: RUN_START_MS,
-      target: { url: 'ws://127.0.0.1:5066', domain: 'lab.test', embedded: true },
-      outDir: '/tmp/out',
-      plannedIterations: count,
-      concurrency: 5,
-    },
+  return {
+    info,
     endedAtMs,
-    durationSeconds: (endedAtMs - RUN_START_MS) / 1000,
+    durationSeconds: (endedAtMs - info.startedAtMs) / 1000,
     interrupted: false,
-    iterations: { planned: count, started: count, passed: count - failedCalls.length, failed: failedCalls.length, dropped: 0 },
+    iterations: { planned: calls.length, started: calls.length, passed: calls.length - failedCalls.length, failed: failedCalls.length, dropped: 0 },
     calls: { total: calls.length, succeeded: calls.length - failedCalls.length, failed: failedCalls.length, failedExpected: 0, byReason },
     steps: { total: steps.length, passed: steps.length - failedSteps, failed: failedSteps },
-    registrations: { attempted: count * 2, succeeded: count * 2 },
+    registrations: { attempted: calls.length * 2, succeeded: calls.length * 2 },
     exitCode: failedSteps > 0 || failedCalls.length > 0 ? 1 : 0,
   };
-  return { summary, calls, steps, samples };
+}
+
+/**
+ * The run as `run --shard I/N` would have made it in `count` shards:
+ * iteration g goes to shard ((g - 1) mod count) + 1, with its calls, steps
+ * and samples (in time order, as a run writes them); each shard's summary
+ * counts its own. Shard 1 starts with the
+ * run and the last shard ends with it; the others start and end 10 ms apart
+ * inside it, so the merged span is the run's.
+ */
+export function splitRun(run: SyntheticRun, count: number): SyntheticRun[] {
+  const shardOf = (iteration: number) => ((iteration - 1) % count) + 1;
+  const iterationOfCall = new Map(run.calls.map((c) => [c.callId, c.iteration]));
+  return Array.from({ length: count }, (_, offset) => {
+    const index = offset + 1;
+    const calls = run.calls.filter((c) => shardOf(c.iteration) === index);
+    const steps = run.steps.filter((s) => shardOf(s.iteration) === index);
+    // A run writes samples as they come: in time order (syntheticRun lists them call by call).
+    const samples = run.samples.filter((sample) => shardOf(iterationOfCall.get(sample.callId) ?? 0) === index).sort((a, b) => a.atMs - b.atMs);
+    const info: RunSummary['info'] = {
+      ...run.summary.info,
+      startedAtMs: run.summary.info.startedAtMs + offset * 10,
+      plannedIterations: calls.length,
+      // Slot s goes to shard (s mod N) + 1.
+      concurrency: run.summary.info.concurrency < index ? 0 : Math.floor((run.summary.info.concurrency - index) / count) + 1,
+      shard: { index, count },
+    };
+    return { summary: summaryOf(info, run.summary.endedAtMs - (count - index) * 10, calls, steps), calls, steps, samples };
+  });
 }

@@ -41,7 +41,8 @@ export const reportCommand: CallwrightCommand<ReportArgs> = {
   run: async (args) => {
     const files = await readRunFiles(args.out);
     const { spec, source } = await thresholdSpec(args);
-    const thresholds = evaluateThresholds(parseThresholds(spec, source), files);
+    // Judged as the run judged itself: harness_saturated counts the saturated windows recorded in summary.json.
+    const thresholds = evaluateThresholds(parseThresholds(spec, source), { ...files, harnessSaturatedCount: files.summary.harness?.windows.length ?? 0 });
     const paths = await writeRunReports(args.out, { ...files, thresholds }, { thresholdsJson: false });
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ ...summaryObject(files.summary, files.calls, files.steps, thresholds), reports: paths }, null, 2)}\n`);

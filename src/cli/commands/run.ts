@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { createLogger, type LogLevel } from '../../log.js';
 import { loadScenario } from '../../scenario/index.js';
 import { readSecretsFile } from '../../scenario/secrets.js';
 import type { Scenario } from '../../scenario/types.js';
+import { parseDurationSeconds } from '../../scenario/durations.js';
+import { parseShard, shardFromEnvironment, shardScenario } from '../../plan/shards.js';
+import type { ShardInfo } from '../../results.js';
 import type { CallwrightCommand } from '../command.js';
 import { formatSummaryTable, summaryObject, summaryStyleFor } from '../../report/summaryTable.js';
 import { ProgressReporter } from '../../report/progressReporter.js';
@@ -30,6 +34,9 @@ export interface RunArgs {
   'insecure-tls': boolean;
   'media-dir'?: string;
   'dry-run': boolean;
+  shard?: string;
+  'run-id'?: string;
+  'push-interval': string;
 }
 
 export const runCommand: CallwrightCommand<RunArgs> = {
@@ -45,7 +52,13 @@ export const runCommand: CallwrightCommand<RunArgs> = {
       .option('chromium', { type: 'string', describe: 'Chromium/Chrome binary (default: system Chromium, else puppeteer\'s)' })
       .option('metrics-port', { type: 'number', default: 0, describe: 'port of the live Prometheus /metrics endpoint (0: any free port)' })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address the /metrics endpoint binds' })
-      .option('pushgateway', { type: 'string', describe: 'Pushgateway URL to push the final metrics to' })
+      .option('pushgateway', { type: 'string', describe: 'Pushgateway URL: metrics pushed every --push-interval and at the end, grouped by run_id (and shard)' })
+      .option('push-interval', { type: 'string', default: '10s', describe: 'time between pushes to the Pushgateway while the run goes' })
+      .option('shard', {
+        type: 'string',
+        describe: 'run shard I of N (1-based, e.g. 2/10) of the scenario; outputs go to <out>/shard-I. Also CALLWRIGHT_SHARD=I/N, or CALLWRIGHT_SHARDS=N with a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX',
+      })
+      .option('run-id', { type: 'string', describe: 'id of the run in summary.json and the Pushgateway grouping (default: random); required with --shard, the same for every shard. Also CALLWRIGHT_RUN_ID' })
       .option('threshold', { type: 'string', array: true, describe: 'add a threshold, k6 style: metric:expression, e.g. call_success:rate>=0.99 or setup_time:p(95)<2s (repeatable)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the end-of-run summary as JSON on stdout (no progress)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress line; only the verdict line at the end' })
@@ -59,11 +72,15 @@ export const runCommand: CallwrightCommand<RunArgs> = {
   run: async (args) => {
     const logger = createLogger(args['log-level']);
     const secrets = args.secrets === undefined ? undefined : readSecretsFile(args.secrets, (message) => logger.warn(message));
-    const scenario = applyOverrides(await loadScenario(args.scenario, secrets ? { env: { ...process.env, ...secrets } } : {}), args);
+    const sharding = shardingOf(args, process.env);
+    const pushIntervalSeconds = pushIntervalOf(args);
+    const whole = applyOverrides(await loadScenario(args.scenario, secrets ? { env: { ...process.env, ...secrets } } : {}), args);
+    const scenario = sharding ? shardScenario(whole, sharding.shard) : whole;
     // Bad thresholds are bad input: refused before anything starts.
     const thresholds = parseThresholds(mergeThresholdSpecs(scenario.thresholds, thresholdsFromOptions(args.threshold ?? [])), scenario.file);
     if (args['dry-run']) {
       const { describePlan, planLoad } = await import('../../plan/loadPlan.js');
+      if (sharding) process.stdout.write(`shard ${sharding.shard.index}/${sharding.shard.count} of run ${sharding.runId}: ${scenario.load.concurrency} of ${whole.load.concurrency} account slots\n`);
       for (const line of describePlan(scenario, planLoad(scenario))) process.stdout.write(line + '\n');
       return 0;
     }
@@ -73,7 +90,9 @@ export const runCommand: CallwrightCommand<RunArgs> = {
     try {
       const outcome = await runScenario({
         scenario,
-        outDir: args.out,
+        outDir: sharding ? join(args.out, `shard-${sharding.shard.index}`) : args.out,
+        ...(sharding ? { shard: sharding.shard, runId: sharding.runId } : args['run-id'] !== undefined || process.env.CALLWRIGHT_RUN_ID ? { runId: runIdOf(args, process.env)! } : {}),
+        pushIntervalSeconds,
         logger,
         headless: !args.headful,
         chromium: args.chromium,
@@ -125,6 +144,38 @@ function applyOverrides(scenario: Scenario, args: RunArgs): Scenario {
     throw new InputError(`--concurrency ${concurrency}: the scenario's roles have accounts for ${accounts} calls at once`, 'add accounts to every role, or lower --concurrency');
   }
   return { ...scenario, target, load: { ...scenario.load, ...(iterations === undefined ? {} : { iterations }), concurrency } };
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const RUN_ID_HINT = 'a run id is 1-128 letters, digits, _, . or - (in Kubernetes, the Job name)';
+
+function runIdOf(args: RunArgs, env: NodeJS.ProcessEnv): string | undefined {
+  const [value, source] = args['run-id'] !== undefined ? [args['run-id'], '--run-id'] : [env.CALLWRIGHT_RUN_ID, 'CALLWRIGHT_RUN_ID'];
+  if (value === undefined || value === '') return undefined;
+  if (!RUN_ID.test(value)) throw new InputError(`${source}: "${value}" is not a run id`, RUN_ID_HINT);
+  return value;
+}
+
+/** --shard or the environment; a sharded run needs a run id that all its shards share. */
+function shardingOf(args: RunArgs, env: NodeJS.ProcessEnv): { shard: ShardInfo; runId: string } | undefined {
+  const shard = args.shard !== undefined ? parseShard(args.shard, '--shard') : shardFromEnvironment(env);
+  if (!shard) return undefined;
+  const runId = runIdOf(args, env);
+  if (runId === undefined) {
+    throw new InputError(
+      `shard ${shard.index}/${shard.count} needs a run id shared by every shard of the run`,
+      'give --run-id NAME (or CALLWRIGHT_RUN_ID) with the same NAME to every shard; in Kubernetes use the Job name (deploy/kubernetes)',
+    );
+  }
+  return { shard, runId };
+}
+
+function pushIntervalOf(args: RunArgs): number {
+  const seconds = parseDurationSeconds(args['push-interval']);
+  if (seconds === undefined || seconds < 1 || seconds > 3600) {
+    throw new InputError(`--push-interval: "${args['push-interval']}" is not a duration from 1s to 1h`, 'give it with a unit, e.g. --push-interval 10s');
+  }
+  return seconds;
 }
 
 /** yargs turns a word given for a number option into NaN: say so instead of "NaN". */
