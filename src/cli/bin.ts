@@ -61,6 +61,12 @@ function reportError(error: unknown, verbose: boolean): number {
   return ExitCode.infrastructure;
 }
 
+// `callwright run ... --dry-run | head` closes stdout early: what was not printed is not news, and a run
+// must go on to write its reports, not die of an unhandled EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const code = await main(hideBin(process.argv));
 process.exitCode = code;
 // Let reporters and sockets finish their last writes, then leave even if a handle lingers.

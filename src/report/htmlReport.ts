@@ -104,7 +104,7 @@ export function renderHtmlReport(data: HtmlReportData): string {
   const body = [
     `<header class="${verdictClass}">`,
     `<h1>${text(summary.info.scenario)} <span class="badge ${verdictClass}">${figures.verdict === 'pass' ? 'PASS' : 'FAIL'}</span></h1>`,
-    `<p class="meta">exit ${figures.exitCode} (${text(figures.exitMeaning)})${summary.interrupted ? ' &middot; <strong>interrupted</strong>' : ''} &middot; started ${text(new Date(summary.info.startedAtMs).toISOString())} &middot; ${summary.durationSeconds.toFixed(1)} s &middot; ${summary.iterations.started}/${summary.iterations.planned} iterations, concurrency ${summary.info.concurrency} &middot; target ${text(withoutUrlCredentials(summary.info.target.url))}${summary.info.target.embedded ? ' (embedded)' : ''} &middot; run ${text(summary.info.runId)}</p>`,
+    `<p class="meta">exit ${figures.exitCode} (${text(figures.exitMeaning)})${summary.interrupted ? ' &middot; <strong>interrupted</strong>' : ''} &middot; started ${text(new Date(summary.info.startedAtMs).toISOString())} &middot; ${summary.durationSeconds.toFixed(1)} s &middot; ${summary.iterations.started}/${summary.iterations.planned} iterations, concurrency ${summary.info.concurrency} &middot; target ${text(withoutUrlCredentials(summary.info.target.url))}${summary.info.target.embedded ? ' (embedded)' : ''} &middot; run ${text(summary.info.runId)}${summary.info.shard ? `, shard ${summary.info.shard.index}/${summary.info.shard.count}` : ''}</p>`,
     '</header>',
     incompleteBanner(summary.shards, figures.exitCode),
     '<section class="cards">',

@@ -81,6 +81,7 @@ export function renderJunitXml(input: JunitInput): string {
         scenarioFile: summary.info.scenarioFile,
         target: withoutUrlCredentials(summary.info.target.url),
         exitCode: String(verdictExitCode(summary, thresholds)),
+        ...(summary.info.shard ? { shard: `${summary.info.shard.index}/${summary.info.shard.count}` } : {}),
       }).map(([name, value]) => `      <property${xmlAttributes({ name, value })}/>`),
       '    </properties>',
     );

@@ -166,6 +166,9 @@ export function formatSummaryTable(
   ];
   // A merged run says first what it is made of: its figures are not the whole run's when shards are missing.
   if (summary.shards) rows.unshift(['shards', shardsLine(summary.shards, paint)]);
+  // One shard's own summary covers only its part of the run.
+  const shard = summary.info.shard;
+  if (shard) rows.unshift(['shard', `${shard.index}/${shard.count} of run ${summary.info.runId}: its part only; \`callwright merge\` gives the run's verdict`]);
   if (figures.registrations.attempted > 0) rows.push(['registrations', `${figures.registrations.succeeded}/${figures.registrations.attempted} ok`]);
   if (figures.oneWayAudioCalls > 0) rows.push(['one-way audio', `${figures.oneWayAudioCalls} calls`]);
   if (figures.harnessFailures > 0) rows.push(['harness failures', `${figures.harnessFailures} of the failed calls are callwright's own, not the server's (${HARNESS_FAILURE_REASONS.join(', ')})`]);

@@ -24,7 +24,8 @@ describe('the smoke scenario through the CLI', () => {
           metricsUrl = found;
           // Scrape once the call is up, while the run is still going.
           const scrape = async () => {
-            for (let i = 0; i < 40 && !scraped.includes('callwright_calls_started_total{'); i++) {
+            // The series exists from the start at 0 (so increase() sees the first call): wait for the call.
+            for (let i = 0; i < 40 && !scraped.includes('callwright_calls_started_total{scenario="smoke"} 1'); i++) {
               scraped = await fetch(found).then((r) => r.text()).catch(() => '');
               await new Promise((r) => setTimeout(r, 250));
             }

@@ -6,7 +6,7 @@
  * same scenario (same calls, same pass/fail, same verdict and exit code), and
  * Prometheus must count exactly the merged calls.csv.
  */
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../../src/report/aggregate.js';
@@ -76,6 +76,9 @@ describe('a scenario run as 3 shards and merged', () => {
       const summary = readJson(join(dir, 'shards', `shard-${index}`, 'summary.json'));
       expect(summary.info.shard).toEqual({ index, count: SHARDS });
       expect(summary.info.runId).toBe(RUN_ID);
+      // The shard is named in its reports too, not only in summary.json.
+      expect(readFileSync(join(dir, 'shards', `shard-${index}`, 'junit.xml'), 'utf8')).toContain(`name="shard" value="${index}/${SHARDS}"`);
+      expect(readFileSync(join(dir, 'shards', `shard-${index}`, 'report.html'), 'utf8')).toContain(`shard ${index}/${SHARDS}`);
     }
   });
 
