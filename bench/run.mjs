@@ -44,10 +44,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (path) => import(join(ROOT, 'dist', path));
 const { parseScenario } = await dist('scenario/index.js');
 const { runScenario } = await dist('runner/run.js');
-const { TreeCpuMeter, MachineCpuMeter } = await dist('runner/processStats.js');
-const { fixturePaths } = await dist('runner/fixtures.js');
+const { TreeCpuMeter, MachineCpuMeter } = await dist('watchdog/processStats.js');
+const { fixturePaths } = await dist('preflight/fixtures.js');
 const { chromiumArgs, resolveChromium } = await dist('browser/chromium.js');
-const { searchCapacity, describeCapacity } = await dist('runner/capacity.js');
+const { searchCapacity, describeCapacity } = await dist('studies/capacity.js');
 const { createLogger } = await dist('log.js');
 const { labUp, labDown, labPortsFrom, missingLabPrerequisites, describeMissing } = await dist('lab/index.js');
 

@@ -2,7 +2,7 @@ import { Invitation, Inviter, Messager, Registerer, RegistererState, RequestPend
 import type { CallCommand, CreateAgentCommand, PageConfig } from '../protocol/commands.js';
 import { Leg, type Emit } from './leg.js';
 import type { SharedCapture } from './mediaCapture.js';
-import { addSessionLines } from './sdp.js';
+import { addSessionLines } from '../sdp/sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
 import { playsReceivedAudio } from './playout.js';
 import { redactAuthorizationHeaders } from '../protocol/sipRedaction.js';

@@ -1,5 +1,5 @@
 import type { SessionDescriptionHandlerModifier } from 'sip.js';
-import { restrictCodecs, setAudioPtime } from './sdp.js';
+import { restrictCodecs, setAudioPtime } from '../sdp/sdp.js';
 
 /**
  * Modifiers applied to the local description before it is set, so the

@@ -22,7 +22,7 @@ export interface FakeMedia {
  * How the browsers trust a wss:// SIP server. Chromium takes no CA file: it
  * takes hashes of public keys whose certificate errors it ignores. callwright
  * verifies the server's chain against the user's CA file in Node first, then
- * pins what it verified (see runner/targetCheck.ts).
+ * pins what it verified (see preflight/targetCheck.ts).
  */
 export interface TlsTrust {
   /** base64(sha256(SubjectPublicKeyInfo)) of certificates to accept despite errors. */

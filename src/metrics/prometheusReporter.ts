@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type Reporter, type RunEvent, type RunInfo, type StepResult } from '../results.js';
-import { writeFileAtomically } from '../report/atomicWrite.js';
+import { writeFileAtomically } from '../common/atomicWrite.js';
 import type { CallwrightMetrics, ResultLabel } from './definitions.js';
 import { LegCounterDeltas } from './legCounterDeltas.js';
 import { PeriodicPush, type PeriodicPushOptions } from './periodicPush.js';

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { withoutUrlCredentials } from '../report/redact.js';
+import { withoutUrlCredentials } from '../common/redact.js';
 
 export interface PushOptions {
   /** The Pushgateway's base URL, e.g. http://pushgateway:9091 (user:password@ becomes basic auth). */

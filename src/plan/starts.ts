@@ -7,7 +7,7 @@
  * drops too; queueing would hide the overload).
  */
 import type { DropReason, LoadSummary } from '../results.js';
-import { percentileOfSorted } from '../report/aggregate.js';
+import { percentileOfSorted } from '../common/statistics.js';
 
 export interface StartRules {
   lateAfterSeconds: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallResult, StepResult } from '../results.js';
-import { aggregateCalls, countBy, distribution, mean, percentile, StepTally } from './aggregate.js';
+import { mean, percentile } from '../common/statistics.js';
+import { aggregateCalls, countBy, distribution, StepTally } from './aggregate.js';
 
 const call = (overrides: Partial<CallResult>): CallResult => ({
   callId: '0.main',

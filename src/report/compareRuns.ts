@@ -14,7 +14,7 @@
 import type { CallResult, RunSummary } from '../results.js';
 import { InputError } from '../errors.js';
 import { aggregateCalls } from './aggregate.js';
-import { formatValue, round, type DisplayUnit } from './format.js';
+import { formatValue, round, type DisplayUnit } from '../common/format.js';
 import { callSuccessRate, type SummaryStyle } from './summaryTable.js';
 
 export interface KeyFigures {

@@ -9,12 +9,13 @@ import type { CallResult, RunSummary, ShardsSummary, StepResult } from '../resul
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import { exitCodeMeaning } from '../verdict/exitCodes.js';
 import { THRESHOLD_METRICS } from '../verdict/metrics.js';
-import { aggregateCalls, distribution, measuredValues, percentile } from './aggregate.js';
-import { writeFileAtomically } from './atomicWrite.js';
-import { formatRatio, formatValue } from './format.js';
+import { percentile } from '../common/statistics.js';
+import { aggregateCalls, distribution, measuredValues } from './aggregate.js';
+import { writeFileAtomically } from '../common/atomicWrite.js';
+import { formatRatio, formatValue } from '../common/format.js';
 import { histogramChart, horizontalBarChart, lineChart } from './html/svgCharts.js';
 import { bucketsFor, callActivity, callEndMs, callStepEnds, fixedBins, histogram, MediaTimeline } from './html/timeSeries.js';
-import { withoutUrlCredentials } from './redact.js';
+import { withoutUrlCredentials } from '../common/redact.js';
 import { withoutMissingEvidence } from './sipEvidence.js';
 import { callSuccessRate, missingShardReason, summaryObject } from './summaryTable.js';
 import { escapeXmlAttribute, escapeXmlText as text } from './xml.js';

@@ -14,7 +14,7 @@ import { CallsCsvReporter } from './callsCsv.js';
 import { LegsCsvReporter } from './legsCsv.js';
 import { ReporterMultiplexer } from './multiplexer.js';
 import { prepareOutDir } from './outDir.js';
-import { withoutUrlCredentials } from './redact.js';
+import { withoutUrlCredentials } from '../common/redact.js';
 import { SamplesCsvReporter } from './samplesCsv.js';
 import { evidenceOptions, evidencePath, keepsEvidence, SipEvidenceReporter, type SipEvidenceOptions } from './sipEvidence.js';
 import { StepsCsvReporter } from './stepsCsv.js';

@@ -17,7 +17,7 @@ import { cellAt, csvRecordBatches, recordCells, writeRecords } from './mergeReco
 import { SAMPLES_CSV } from './samplesCsv.js';
 import { STEPS_CSV } from './stepsCsv.js';
 
-/** Written by src/runner/periodicStats.ts (report/ does not import runner/). */
+/** Written by src/report/statsCsv.ts. */
 export const STATS_CSV = 'stats.csv';
 
 /** The column appended to a sharded run's stats.csv: its rows are per shard, and would not read apart otherwise. */

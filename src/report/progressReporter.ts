@@ -4,7 +4,7 @@
  * Never stdout: that carries the summary and --json, and must stay clean.
  */
 import type { CallResult, FailureReason, Reporter, RunEvent, RunInfo, RunSummary } from '../results.js';
-import { formatRatio } from './format.js';
+import { formatRatio } from '../common/format.js';
 
 /** The little of a stream it needs; process.stderr fits. */
 export interface ProgressStream {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { CallResult, Reporter, RunEvent, RunSummary } from '../results.js';
 import { aggregateCalls, StepTally, type CallAggregates, type StepOutcomes } from './aggregate.js';
-import { writeFileAtomically } from './atomicWrite.js';
-import { withoutUrlCredentials } from './redact.js';
+import { writeFileAtomically } from '../common/atomicWrite.js';
+import { withoutUrlCredentials } from '../common/redact.js';
 
 export const SUMMARY_JSON = 'summary.json';
 

@@ -8,7 +8,7 @@ import { THRESHOLD_METRICS } from '../verdict/metrics.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import { exitCodeMeaning, verdictExitCode } from '../verdict/exitCodes.js';
 import { aggregateCalls, StepTally, type Distribution } from './aggregate.js';
-import { formatRatio, formatValue } from './format.js';
+import { formatRatio, formatValue } from '../common/format.js';
 
 export interface SummaryStyle {
   /** ANSI colours (green pass, red fail). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import type { ThresholdSpec } from '../verdict/parseThresholds.js';
-import { writeFileAtomically } from './atomicWrite.js';
+import { writeFileAtomically } from '../common/atomicWrite.js';
 
 export const THRESHOLDS_JSON = 'thresholds.json';
 

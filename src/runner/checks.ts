@@ -1,8 +1,9 @@
 import type { FailureReason } from '../results.js';
 import type { Check, MediaDirection } from '../scenario/types.js';
-import { callStateOf } from './callState.js';
-import { MIN_PACKET_RATE, SILENCE_ENERGY_RATE, type LegRecord, type MediaRates } from './legRecord.js';
-import type { AgentInfo, CallRecord } from './runState.js';
+import { callStateOf } from '../calls/callState.js';
+import { MIN_PACKET_RATE, SILENCE_ENERGY_RATE, type LegRecord, type MediaRates } from '../calls/legRecord.js';
+import type { CallRecord } from '../calls/callRecord.js';
+import type { AgentInfo } from './runState.js';
 
 export interface CheckOutcome {
   ok: boolean;

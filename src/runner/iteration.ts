@@ -2,8 +2,10 @@ import type { FailureReason, StepResult } from '../results.js';
 import type { Party, Scenario, Step } from '../scenario/types.js';
 import type { AgentDirectory } from './agentDirectory.js';
 import { evaluateCheck } from './checks.js';
-import { LegRecord } from './legRecord.js';
-import type { AgentInfo, CallRecord, RunState } from './runState.js';
+import { LegRecord } from '../calls/legRecord.js';
+import { abortableSleep } from '../common/abortableSleep.js';
+import { newCallRecord, outgoingLegId, type CallRecord } from '../calls/callRecord.js';
+import type { AgentInfo, RunState } from './runState.js';
 
 export interface IterationContext {
   scenario: Scenario;
@@ -132,6 +134,7 @@ export class IterationRunner {
     const pending = agents.filter((agent) => !agent.registered);
     for (const agent of pending) {
       agent.registrationError = undefined;
+      agent.registrationStatus = undefined;
       agent.registerSentAtMs = Date.now();
     }
     await Promise.all(pending.map((agent) => agent.page.dispatch({ type: 'register', agentId: agent.agentId })));
@@ -139,8 +142,7 @@ export class IterationRunner {
     const failed = agents.filter((agent) => !agent.registered);
     if (failed.length === 0) return pass(`${agents.length} registered`);
     const detail = failed.map((a) => `${a.role} (${a.account.user}): ${a.registrationError ?? 'no answer'}`).join('; ');
-    const status = /^(\d{3}) /.exec(failed[0]!.registrationError ?? '')?.[1];
-    return fail(failed.some((a) => a.registrationError) ? 'registration_failed' : 'timeout', detail, undefined, status ? Number(status) : undefined);
+    return fail(failed.some((a) => a.registrationError) ? 'registration_failed' : 'timeout', detail, undefined, failed[0]!.registrationStatus);
   }
 
   private async unregister(roles: string[], timeoutMs: number): Promise<StepOutcome> {
@@ -156,11 +158,10 @@ export class IterationRunner {
     if (!caller.created) return fail('command_failed', `${caller.agentId}: ${caller.registrationError}`);
     const target = this.uriOf(step.to);
     const calleeRole = 'role' in step.to ? step.to.role : undefined;
-    const legId = `${this.ctx.iteration}.${step.call}.${step.from}`;
-    const record: CallRecord = {
-      key: `${this.ctx.iteration}.${step.call}`,
-      name: step.call,
+    const legId = outgoingLegId(this.ctx.iteration, step.call, step.from);
+    const record = newCallRecord({
       iteration: this.ctx.iteration,
+      name: step.call,
       callerRole: step.from,
       calleeRole,
       calleeAgentId: calleeRole ? agents.agentIdFor(calleeRole, slot) : undefined,
@@ -168,11 +169,7 @@ export class IterationRunner {
       to: target,
       startedAtMs: Date.now(),
       callerLegId: legId,
-      calleeLegId: undefined,
-      failure: undefined,
-      failureExpected: false,
-      reported: false,
-    };
+    });
     const leg = new LegRecord(legId, caller.agentId, step.from, 'outgoing');
     leg.callKey = record.key;
     state.legs.set(legId, leg);
@@ -261,10 +258,10 @@ export class IterationRunner {
     await state.waitFor(() => unclaimed() !== undefined, timeoutMs);
     const leg = unclaimed();
     if (!leg) return undefined;
-    const record: CallRecord = {
-      key: `${iteration}.${step.call}`,
-      name: step.call,
+    // A call from outside callwright: its only leg is the callee's, which stands for the caller's too.
+    const record = newCallRecord({
       iteration,
+      name: step.call,
       callerRole: OUTSIDE_CALLER_ROLE,
       calleeRole: step.role,
       calleeAgentId: agent.agentId,
@@ -272,11 +269,8 @@ export class IterationRunner {
       to: leg.to,
       startedAtMs: leg.createdAtMs ?? Date.now(),
       callerLegId: leg.legId,
-      calleeLegId: leg.legId,
-      failure: undefined,
-      failureExpected: false,
-      reported: false,
-    };
+    });
+    record.calleeLegId = leg.legId;
     leg.callKey = record.key;
     state.registerCall(record);
     this.calls.set(step.call, record);
@@ -343,10 +337,9 @@ export class IterationRunner {
     if (calleeRole) await agents.ensure(calleeRole, slot);
     if (transferee && transfereeRole) {
       state.pendingTransfers.set(transferee.legId, (newLeg) => {
-        const record: CallRecord = {
-          key: `${this.ctx.iteration}.${step.newCall}`,
-          name: step.newCall,
+        const record = newCallRecord({
           iteration: this.ctx.iteration,
+          name: step.newCall,
           callerRole: transfereeRole,
           calleeRole,
           calleeAgentId: calleeRole ? agents.agentIdFor(calleeRole, slot) : undefined,
@@ -354,11 +347,7 @@ export class IterationRunner {
           to: target,
           startedAtMs: newLeg.createdAtMs ?? Date.now(),
           callerLegId: newLeg.legId,
-          calleeLegId: undefined,
-          failure: undefined,
-          failureExpected: false,
-          reported: false,
-        };
+        });
         this.calls.set(step.newCall, record);
         this.ctx.onCallStarted(record);
         return record;
@@ -424,18 +413,7 @@ export class IterationRunner {
   }
 
   private sleep(ms: number): Promise<void> {
-    const signal = this.ctx.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      // The listener goes when the sleep ends: iterations of a load run share one signal.
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(ms, this.ctx.signal);
   }
 }
 

@@ -11,11 +11,11 @@ import type { CallResult, HarnessSummary, LoadSummary, Reporter, RunEvent } from
 import type { Scenario } from '../scenario/types.js';
 import type { AgentDirectory } from './agentDirectory.js';
 import { PageRecycler, type RetiringPool } from './pageRecycler.js';
-import { PeriodicStatsReporter } from './periodicStats.js';
+import { PeriodicStatsReporter } from '../report/statsCsv.js';
 import type { RunState } from './runState.js';
 import { runSchedule, type IterationStart, type ScheduleOutcome, type SchedulePlan } from './scheduler.js';
 import { preRegister } from './warmup.js';
-import { CPU_SAMPLES_IN_A_ROW, HarnessWatchdog } from './watchdog.js';
+import { CPU_SAMPLES_IN_A_ROW, HarnessWatchdog } from '../watchdog/watchdog.js';
 
 interface PendingCall {
   call: CallResult;

@@ -1,7 +1,7 @@
 import type { FailureReason, StepResult } from '../results.js';
 import type { Scenario, Step } from '../scenario/types.js';
 import type { AgentDirectory } from './agentDirectory.js';
-import type { CallRecord } from './runState.js';
+import { newCallRecord, outgoingLegId, type CallRecord } from '../calls/callRecord.js';
 
 interface PlannedCall {
   name: string;
@@ -54,21 +54,17 @@ export function unreachedCalls(p: {
         : p.interrupted
           ? { reason: 'interrupted', detail: 'not placed: the run was stopped first' }
           : { reason: 'command_failed', detail: 'not placed' };
-      return {
-        key: `${p.iteration}.${call.name}`,
-        name: call.name,
+      return newCallRecord({
         iteration: p.iteration,
+        name: call.name,
         callerRole: call.callerRole,
         calleeRole: call.calleeRole,
         calleeAgentId: call.calleeRole ? p.agents.agentIdFor(call.calleeRole, p.slot) : undefined,
         from: p.scenario.roles[call.callerRole] ? p.agents.addressOf(call.callerRole, p.slot) : '',
         to: 'role' in call.to ? p.agents.addressOf(call.to.role, p.slot) : p.agents.resolveUri(call.to.uri),
         startedAtMs: nowMs,
-        callerLegId: `${p.iteration}.${call.name}.${call.callerRole}`,
-        calleeLegId: undefined,
+        callerLegId: outgoingLegId(p.iteration, call.name, call.callerRole),
         failure,
-        failureExpected: false,
-        reported: false,
-      };
+      });
     });
 }

@@ -8,16 +8,17 @@ import type { CallResult, Reporter, RunEvent, RunInfo, RunSummary, ShardInfo, St
 import type { Scenario } from '../scenario/types.js';
 import { startEmbeddedServer, type EmbeddedSipServer } from '../server/index.js';
 import { AgentDirectory, type SipEndpoint } from './agentDirectory.js';
-import { buildCallResult } from './callResult.js';
+import { buildCallResult } from '../calls/callResult.js';
 import { IterationRunner } from './iteration.js';
-import { toLegSample } from './legSample.js';
-import { RunState, type CallRecord } from './runState.js';
+import { toLegSample } from '../calls/legSample.js';
+import type { CallRecord } from '../calls/callRecord.js';
+import { RunState } from './runState.js';
 import { LoadSession } from './loadSession.js';
 import type { PageRecycler } from './pageRecycler.js';
-import { fixturePaths } from './fixtures.js';
+import { fixturePaths } from '../preflight/fixtures.js';
 import { unreachedCalls } from './plannedCalls.js';
 import { checkBrowserReachesServer } from './serverReach.js';
-import { checkTarget } from './targetCheck.js';
+import { checkTarget } from '../preflight/targetCheck.js';
 import { writeRunReports } from '../report/runReports.js';
 import { abortingThresholds, evaluateThresholds, outcomeExitCode, shouldAbort, verdictExitCode, type ParsedThreshold, type ThresholdResult } from '../verdict/index.js';
 
@@ -169,7 +170,6 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
           emit({ type: 'callEstablished', atMs: leg.establishedAtMs, scenario: scenario.name, callId: call.key, setupSeconds: Math.max(0, answeredAtMs - invitedAtMs) / 1000 });
         }
       },
-      onLegEnded: () => undefined,
       onRegistration: (agent, ok, atMs, status) => {
         registrations.attempted++;
         if (ok) registrations.succeeded++;

@@ -1,9 +1,10 @@
 import type { AgentPage } from '../browser/agentPage.js';
 import type { AgentEvent } from '../protocol/events.js';
 import type { Account } from '../scenario/types.js';
-import { LegRecord } from './legRecord.js';
-import { noteSipMessage, type SipWireTimes } from './sipWireTimes.js';
-import { PageHealthLog } from './pageHealthLog.js';
+import type { CallRecord } from '../calls/callRecord.js';
+import { LegRecord } from '../calls/legRecord.js';
+import { noteSipMessage, type SipWireTimes } from '../calls/sipWireTimes.js';
+import { PageHealthLog } from '../calls/pageHealthLog.js';
 
 /** A Call-ID no leg claimed (a stray or unanswered message) is forgotten after this long. */
 const UNCLAIMED_WIRE_TIMES_MS = 10 * 60_000;
@@ -18,32 +19,13 @@ export interface AgentInfo {
   /** When the last REGISTER was asked for, to time registrations. */
   registerSentAtMs: number | undefined;
   registrationError: string | undefined;
+  /** The SIP status of the last failed REGISTER, when it had one. */
+  registrationStatus?: number;
   transportUp: boolean;
   /** Why the agent's WebSocket could not be opened (a connect command failed). */
   transportError?: string;
   messagesReceived: { from: string; body: string; atMs: number }[];
   messageResults: Map<string, Extract<AgentEvent, { type: 'messageResult' }>>;
-}
-
-export interface CallRecord {
-  key: string;
-  name: string;
-  iteration: number;
-  callerRole: string;
-  calleeRole: string | undefined;
-  calleeAgentId: string | undefined;
-  from: string;
-  to: string;
-  startedAtMs: number;
-  callerLegId: string;
-  calleeLegId: string | undefined;
-  /** Set by a failing step that was about this call. */
-  failure: { reason: import('../results.js').FailureReason; detail: string } | undefined;
-  /** A passing expect step asked for this call to fail. */
-  failureExpected: boolean;
-  /** The answer delay the scenario configured for this call's callee (answer step or autoAnswer). */
-  answerDelaySeconds?: number;
-  reported: boolean;
 }
 
 interface Waiter {
@@ -76,7 +58,6 @@ export class RunState {
   constructor(
     private readonly hooks: {
       onLegStats(leg: LegRecord): void;
-      onLegEnded(leg: LegRecord): void;
       onLegEstablished(leg: LegRecord): void;
       onRegistration(agent: AgentInfo, ok: boolean, atMs: number, status?: number): void;
       onDtmfBurst(leg: LegRecord, burst: Extract<AgentEvent, { type: 'dtmfWindow' }>): void;
@@ -193,7 +174,6 @@ export class RunState {
           leg.lost = reason;
           leg.endedAtMs = now;
           leg.endCause = { kind: 'error', message: reason };
-          this.hooks.onLegEnded(leg);
         }
       }
     }
@@ -208,6 +188,7 @@ export class RunState {
         const first = !agent.registered;
         agent.registered = true;
         agent.registrationError = undefined;
+        agent.registrationStatus = undefined;
         if (first) this.hooks.onRegistration(agent, true, event.atMs);
         return;
       }
@@ -216,6 +197,7 @@ export class RunState {
         if (!agent) return;
         agent.registered = false;
         agent.registrationError = event.status ? `${event.status} ${event.reason}` : event.reason;
+        agent.registrationStatus = event.status;
         this.hooks.onRegistration(agent, false, event.atMs, event.status);
         return;
       }
@@ -340,7 +322,6 @@ export class RunState {
           if (leg.ended) return;
           leg.endedAtMs = event.atMs;
           leg.endCause = event.cause;
-          this.hooks.onLegEnded(leg);
         });
       case 'commandFailed': {
         const leg = event.id ? this.legs.get(event.id) : undefined;

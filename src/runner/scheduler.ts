@@ -14,6 +14,7 @@
  * caller's signal) aborts them at once.
  */
 import { setMaxListeners } from 'node:events';
+import { abortableSleep } from '../common/abortableSleep.js';
 import type { DropReason } from '../results.js';
 import { SlotPool } from '../plan/slots.js';
 import { decideStart, StartTally, type StartCounts, type StartRules } from '../plan/starts.js';
@@ -30,17 +31,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleepUntil: (atMs, signal) =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, atMs - Date.now()));
-      signal.addEventListener('abort', done, { once: true });
-    }),
+  sleepUntil: (atMs, signal) => abortableSleep(atMs - Date.now(), signal),
 };
 
 export interface IterationStart {

@@ -1,7 +1,7 @@
 import { InfraError } from '../errors.js';
-import { withoutUrlCredentials } from '../report/redact.js';
+import { withoutUrlCredentials } from '../common/redact.js';
 import type { AgentInfo, RunState } from './runState.js';
-import { TLS_HINT } from './targetCheck.js';
+import { TLS_HINT } from '../preflight/targetCheck.js';
 
 /** SIP.js gives up a WebSocket connect after 5 s; this leaves room for a loaded machine. */
 const CONNECT_TIMEOUT_MS = 12_000;

@@ -41,6 +41,7 @@ export async function preRegister(input: {
         continue;
       }
       agent.registrationError = undefined;
+      agent.registrationStatus = undefined;
       agent.registerSentAtMs = Date.now();
       started.push(agent);
       void agent.page.dispatch({ type: 'register', agentId: agent.agentId }).then((result) => {

@@ -5,8 +5,8 @@
  * References between steps (roles, calls) are checked later, in steps.ts.
  */
 import { z } from 'zod';
-import { canonicalCodecName, isPrimaryCodecOf, KNOWN_CODECS } from '../agent/codecs.js';
-import { validateExtraSdpLine } from '../agent/sdp.js';
+import { canonicalCodecName, isPrimaryCodecOf, KNOWN_CODECS } from '../sdp/codecs.js';
+import { validateExtraSdpLine } from '../sdp/sdp.js';
 import type { Check } from './types.js';
 import { duration, flag, integer, matching, oneOf, strictFields, text, textOrInteger } from './fields.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
@@ -31,7 +31,7 @@ const codec = text('a codec name').transform((name, context) => {
   return z.NEVER;
 });
 
-// An allow-list of only rtx/red/FEC/CN/telephone-event restricts nothing (see agent/codecs.ts), which is surely not what was meant.
+// An allow-list of only rtx/red/FEC/CN/telephone-event restricts nothing (see sdp/codecs.ts), which is surely not what was meant.
 const codecList = z
   .array(codec)
   .min(1)

@@ -210,7 +210,7 @@ export interface ScenarioOptions {
   mediaProfile: 'standard' | 'low-cost';
   /** New agents go to a fresh page once a page has created this many RTCPeerConnections (Chromium: 500 per page lifetime). */
   pageRecycleAfter: number;
-  /** When the harness counts itself as saturated (src/runner/watchdog.ts). */
+  /** When the harness counts itself as saturated (src/watchdog/watchdog.ts). */
   watchdog: WatchdogOptions;
   /** SIP logs kept in <out>/sip/: every failed call, plus this fraction of the others; at most maxFiles. */
   evidence: { sampleSuccessful: number; maxFiles: number };

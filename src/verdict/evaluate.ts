@@ -1,4 +1,4 @@
-import { formatValue } from '../report/format.js';
+import { formatValue } from '../common/format.js';
 import { aggregationLabel, compare, type Operator } from './expression.js';
 import { THRESHOLD_METRICS } from './metrics.js';
 import { observe, type ThresholdData } from './observe.js';

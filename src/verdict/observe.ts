@@ -2,7 +2,7 @@
  * The observed value of a threshold's metric: the numbers a verdict is made
  * of, computed from the run's results only.
  */
-import { mean, percentileOfSorted } from '../report/aggregate.js';
+import { mean, percentileOfSorted } from '../common/statistics.js';
 import type { CallResult, RunSummary, StepResult } from '../results.js';
 import type { Aggregation } from './expression.js';
 import type { ThresholdMetricName } from './metrics.js';

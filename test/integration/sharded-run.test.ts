@@ -9,7 +9,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { percentile } from '../../src/report/aggregate.js';
+import { percentile } from '../../src/common/statistics.js';
 import { processesInGroups, readCsv, readJson, runCli, tempDir, writeScenario, type CliRun } from './support.js';
 import { startPromStack, type PromStack } from './promStack.js';
 

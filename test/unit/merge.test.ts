@@ -16,7 +16,7 @@ import type { CallwrightCommand } from '../../src/cli/command.js';
 import { mergeCommand } from '../../src/cli/commands/merge.js';
 import { reportCommand } from '../../src/cli/commands/report.js';
 import { InfraError, InputError } from '../../src/errors.js';
-import { percentile } from '../../src/report/aggregate.js';
+import { percentile } from '../../src/common/statistics.js';
 import { parseCsv } from '../../src/report/csvRead.js';
 import { readCallsCsv, readSummaryJson } from '../../src/report/runFiles.js';
 import { writeRunReports } from '../../src/report/runReports.js';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { playsReceivedAudio } from '../../src/agent/playout.js';
-import { setAudioPtime } from '../../src/agent/sdp.js';
+import { setAudioPtime } from '../../src/sdp/sdp.js';
 import type { CallResult, HarnessSample, RunEvent } from '../../src/results.js';
-import { PeriodicStatsReporter } from '../../src/runner/periodicStats.js';
-import { parseMachineCpu, parseMemInfo, parsePssBytes, parseProcStat, parseRssBytes, processTree, type ProcStat } from '../../src/runner/processStats.js';
-import { judgeSample } from '../../src/runner/watchdog.js';
+import { PeriodicStatsReporter } from '../../src/report/statsCsv.js';
+import { parseMachineCpu, parseMemInfo, parsePssBytes, parseProcStat, parseRssBytes, processTree, type ProcStat } from '../../src/watchdog/processStats.js';
+import { judgeSample } from '../../src/watchdog/watchdog.js';
 import { readCsv } from '../integration/support.js';
 
 const sample = (over: Partial<HarnessSample> = {}): HarnessSample => ({

@@ -7,7 +7,7 @@ import { SamplesCsvReporter } from '../../src/report/samplesCsv.js';
 import { StepsCsvReporter } from '../../src/report/stepsCsv.js';
 import { SummaryJsonReporter } from '../../src/report/summaryJson.js';
 import { DROP_REASONS, FAILURE_REASONS, type Reporter } from '../../src/results.js';
-import { STATS_COLUMNS, STATS_CSV, type StatsRow } from '../../src/runner/periodicStats.js';
+import { STATS_COLUMNS, STATS_CSV, type StatsRow } from '../../src/report/statsCsv.js';
 import type { SyntheticRun } from './syntheticRun.js';
 
 /** What a run folder may hold beyond calls/steps/samples CSV and summary.json. */

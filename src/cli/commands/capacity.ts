@@ -79,7 +79,7 @@ export const capacityCommand: CallwrightCommand<CapacityArgs> = {
     if (args['server-max-calls'] !== undefined && scenario.target) throw new InputError('--server-max-calls applies to the embedded server only', 'leave out --target and the scenario target, or drop --server-max-calls');
 
     const { runScenario } = await import('../../runner/run.js');
-    const { describeCapacity, searchCapacity } = await import('../../runner/capacity.js');
+    const { describeCapacity, searchCapacity } = await import('../../studies/capacity.js');
     const outDir = resolve(args.out);
     mkdirSync(outDir, { recursive: true });
     const stop = installStopHandlers(logger);
@@ -157,7 +157,7 @@ function capacityLevels(scenario: Scenario, mode: 'concurrency' | 'rate', args: 
   return [...new Set(levels)].sort((a, b) => a - b);
 }
 
-function capacityCsv(steps: import('../../runner/capacity.js').CapacityStep[]): string {
+function capacityCsv(steps: import('../../studies/capacity.js').CapacityStep[]): string {
   const header = 'level,planned,calls,succeeded,dropped,success_rate,setup_p50_s,setup_p95_s,mos_p5,harness_saturated,peak_machine_cpu_cores,peak_chromium_cpu_cores,ok,why,out_dir';
   const cell = (value: unknown) => {
     const text = value === undefined ? '' : typeof value === 'number' ? String(Number(value.toFixed(6))) : String(value);

@@ -130,7 +130,7 @@ export const labCommand: CallwrightCommand<LabArgs> = {
           throw new InputError(`--path-mtu: expected a whole number from 576 to 9000, got ${args['path-mtu']}`);
         }
         // Loaded only here: the sweep runs browsers.
-        const { defaultBrowserOffers, runMtuSweep } = await import('../../lab/mtuSweep.js');
+        const { defaultBrowserOffers, runMtuSweep } = await import('../../studies/mtuSweep.js');
         const sippSizes = args.sizes === undefined ? undefined : numberList('--sizes', args.sizes, 200, 65_000);
         const offerNumbers = args.offers === undefined ? undefined : numberList('--offers', args.offers, 1, defaultBrowserOffers.length);
         const browserOffers = offerNumbers?.map((n) => defaultBrowserOffers[n - 1]!);

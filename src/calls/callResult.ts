@@ -2,7 +2,7 @@ import { estimateMos } from '../metrics/mos.js';
 import { candidateLabel, pairKey } from '../protocol/events.js';
 import { HARNESS_FAILURE_REASONS, type CallResult, type FailureReason, type LegResult } from '../results.js';
 import type { LegRecord } from './legRecord.js';
-import type { CallRecord } from './runState.js';
+import type { CallRecord } from './callRecord.js';
 import { secondsBetween as seconds } from './sipWireTimes.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCallResult, type CallJudgement } from './callResult.js';
 import { LegRecord } from './legRecord.js';
-import type { CallRecord } from './runState.js';
+import type { CallRecord } from './callRecord.js';
 
 const T0 = 1_000_000;
 

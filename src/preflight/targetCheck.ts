@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { TlsTrust } from '../browser/chromium.js';
 import { InfraError } from '../errors.js';
-import { withoutUrlCredentials } from '../report/redact.js';
+import { withoutUrlCredentials } from '../common/redact.js';
 import { readPemCertificates, spkiSha256Base64 } from '../scenario/caFile.js';
 import type { Target } from '../scenario/types.js';
 

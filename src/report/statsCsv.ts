@@ -6,9 +6,9 @@
  * A reporter like any other: it only reads the run's events.
  */
 import { join } from 'node:path';
-import { CsvFile, type CsvColumn } from '../report/csvFile.js';
+import { CsvFile, type CsvColumn } from './csvFile.js';
 import { DROP_REASONS, FAILURE_REASONS, type CallResult, type DropReason, type FailureReason, type HarnessSample, type Reporter, type RunEvent, type RunInfo, type RunSummary } from '../results.js';
-import { percentile } from '../report/aggregate.js';
+import { percentile } from '../common/statistics.js';
 
 export const STATS_CSV = 'stats.csv';
 

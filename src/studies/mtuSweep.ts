@@ -15,18 +15,18 @@ import type { Logger } from '../log.js';
 import type { CallResult, StepResult } from '../results.js';
 import { runScenario } from '../runner/run.js';
 import { parseScenario } from '../scenario/index.js';
-import { baresipAccounts, baresipArgs, baresipConfig } from './baresip.js';
-import { requireLabToolchain } from './binaries.js';
-import { kamailioSends } from './kamailioLog.js';
-import { labDown, labUp } from './lab.js';
-import { labDomain } from './labOptions.js';
-import { createLossyPath, droppedFragments, inNamespaceArgs, lossyPathUnavailable, removeLossyPath, type LossyPath } from './lossyPath.js';
-import { isRunning, startDetached, stopProgram } from './processes.js';
-import { sipOptionsPing, waitUntil } from './readiness.js';
-import { runSippUac } from './sipp.js';
-import { parseSippTrace, sippInviteOutcome } from './sippTrace.js';
-import { sippUacCallScenario } from './sippUacScenario.js';
-import type { LabPorts, LabState } from './types.js';
+import { baresipAccounts, baresipArgs, baresipConfig } from '../lab/baresip.js';
+import { requireLabToolchain } from '../lab/binaries.js';
+import { kamailioSends } from '../lab/kamailioLog.js';
+import { labDown, labUp } from '../lab/lab.js';
+import { labDomain } from '../lab/labOptions.js';
+import { createLossyPath, droppedFragments, inNamespaceArgs, lossyPathUnavailable, removeLossyPath, type LossyPath } from '../lab/lossyPath.js';
+import { isRunning, startDetached, stopProgram } from '../lab/processes.js';
+import { sipOptionsPing, waitUntil } from '../lab/readiness.js';
+import { runSippUac } from '../lab/sipp.js';
+import { parseSippTrace, sippInviteOutcome } from '../lab/sippTrace.js';
+import { sippUacCallScenario } from '../lab/sippUacScenario.js';
+import type { LabPorts, LabState } from '../lab/types.js';
 
 /** A browser offer of the sweep: each grows the INVITE with video, codecs or extra lines. */
 export interface BrowserOffer {

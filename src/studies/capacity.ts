@@ -8,7 +8,7 @@
  * the server.
  */
 import { join } from 'node:path';
-import { percentile } from '../report/aggregate.js';
+import { percentile } from '../common/statistics.js';
 import type { CallResult, RunSummary } from '../results.js';
 import type { Scenario } from '../scenario/types.js';
 
