@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { InfraError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { fixturePaths } from '../preflight/fixtures.js';
 import { createReporters, type Reporters } from '../report/index.js';
 import type { CallResult, Reporter, RunEvent, RunInfo, ShardInfo, StepResult } from '../results.js';
 import type { Scenario } from '../scenario/types.js';
-import { abortingThresholds, shouldAbort, type ParsedThreshold } from '../verdict/index.js';
+import { abortingThresholds, parseThresholds, shouldAbort, type ParsedThreshold } from '../verdict/index.js';
 import { AgentDirectory } from './agentDirectory.js';
 import { startBrowsers, type RunBrowsers } from './browsers.js';
 import { runIteration } from './iterationCalls.js';
@@ -22,7 +22,8 @@ export type { RunOutcome } from './runSummary.js';
 export interface RunOptions {
   scenario: Scenario;
   outDir: string;
-  logger: Logger;
+  /** Where progress and warnings go; default: warnings and errors on stderr. */
+  logger?: Logger;
   headless?: boolean;
   chromium?: string;
   metricsPort?: number;
@@ -36,7 +37,10 @@ export interface RunOptions {
   shard?: ShardInfo;
   /** Aborting it stops the run gracefully: calls hung up, reports flushed. */
   signal?: AbortSignal;
-  /** Parsed thresholds: evaluated at the end (exit 99 when one fails); abortOnFail ones also during the run. */
+  /**
+   * Parsed thresholds: evaluated at the end (exit 99 when one fails); abortOnFail ones also during the run.
+   * Default: the scenario's own `thresholds:`.
+   */
   thresholds?: readonly ParsedThreshold[];
   /** Extra reporters (tests, progress display). */
   reporters?: Reporter[];
@@ -56,9 +60,10 @@ export interface RunOptions {
  * says, then an orderly stop and one verdict. Failures of calls are data;
  * only bad input and broken infrastructure throw.
  */
-export async function runScenario(options: RunOptions): Promise<RunOutcome> {
+export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
+  const options = { ...runOptions, logger: runOptions.logger ?? createLogger('warn') };
   const { scenario, logger } = options;
-  const thresholds = options.thresholds ?? [];
+  const thresholds = options.thresholds ?? parseThresholds(scenario.thresholds, scenario.file);
   const stop = stopSwitch(options.signal);
   const outDir = resolve(options.outDir);
   const startedAtMs = Date.now();
@@ -155,7 +160,7 @@ function stopSwitch(userSignal: AbortSignal | undefined): AbortController {
   return controller;
 }
 
-async function startReporters(options: RunOptions, runId: string, outDir: string, load: LoadSession): Promise<Reporters> {
+async function startReporters(options: RunOptions & { logger: Logger }, runId: string, outDir: string, load: LoadSession): Promise<Reporters> {
   const { scenario, logger } = options;
   return createReporters(outDir, {
     metricsPort: options.metricsPort,

@@ -109,6 +109,8 @@ export const capacityCommand: CallwrightCommand<CapacityArgs> = {
             headless: !args.headful,
             chromium: args.chromium,
             signal: stop.signal,
+            // A step is judged by the search's criteria, not by the scenario's thresholds.
+            thresholds: [],
             ...(args['server-max-calls'] === undefined ? {} : { embeddedServer: { maxConcurrentCalls: args['server-max-calls'] } }),
             onReady: (ready) => (pids = ready.browserPids),
           });

@@ -1,0 +1,28 @@
+/**
+ * callwright's public API: what a program needs to drive callwright from
+ * code, as the CLI does. Load (and so validate) a scenario, run it, read the
+ * results; add a reporter of your own to see every event as it happens.
+ * Everything else is internal and may change between versions.
+ *
+ *   import { loadScenario, runScenario } from 'callwright';
+ *   const scenario = await loadScenario('scenarios/smoke.yaml');
+ *   const { summary } = await runScenario({ scenario, outDir: 'reports/smoke' });
+ *   process.exitCode = summary.exitCode;
+ */
+
+/** Scenario files: loadScenario reads and validates one (InputError naming every problem), parseScenario takes the YAML text. */
+export { loadScenario, parseScenario, type LoadOptions } from './scenario/index.js';
+export type { Scenario, Role, Account, Step, Load, ScenarioOptions, Target } from './scenario/types.js';
+
+/** One run: browsers, calls, reports in outDir, and the verdict in summary.exitCode. */
+export { runScenario, type RunOptions, type RunOutcome } from './runner/run.js';
+
+/** k6-style thresholds: parse your own (the scenario's are used when none are given). */
+export { parseThresholds, thresholdsFromOptions, mergeThresholdSpecs, exitCodeMeaning, type ParsedThreshold, type ThresholdResult, type ThresholdSpec } from './verdict/index.js';
+
+/** What a run produces: a reporter sees every event and every finished call. */
+export type { Reporter, RunEvent, RunInfo, RunSummary, CallResult, StepResult, LegSample, FailureReason, ShardInfo } from './results.js';
+
+/** Errors with an exit code and a hint; ExitCode lists the codes CI gates on. */
+export { CallwrightError, InputError, InfraError, ExitCode } from './errors.js';
+export { createLogger, type Logger, type LogLevel } from './log.js';
