@@ -35,11 +35,21 @@ export class InfraError extends CallwrightError {
   readonly exitCode = 3;
 }
 
+/** The table, with when each applies, is in src/verdict/exitCodes.ts. */
 export const ExitCode = {
   pass: 0,
   failed: 1,
   badInput: 2,
   infrastructure: 3,
+  /** EX_SOFTWARE (sysexits.h): a bug in callwright, not a fault of the input or the infrastructure. */
+  internalError: 70,
   thresholdsFailed: 99,
+  /** 128 + SIGINT, the shell's code for Ctrl-C: stopped from outside (SIGINT or SIGTERM, gracefully or forced). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code an error ends the process with: ours carry theirs; anything else is a bug. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof CallwrightError ? error.exitCode : ExitCode.internalError;
+}

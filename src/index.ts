@@ -10,8 +10,23 @@
  *   process.exitCode = summary.exitCode;
  */
 
-/** Scenario files: loadScenario reads and validates one (InputError naming every problem), parseScenario takes the YAML text. */
-export { loadScenario, parseScenario, type LoadOptions } from './scenario/index.js';
+import { loadScenario as loadScenarioFile, parseScenario as parseScenarioText, type LoadOptions } from './scenario/index.js';
+import type { Scenario } from './scenario/types.js';
+import { thresholdProblems, THRESHOLDS_HINT } from './verdict/index.js';
+
+/** Thresholds are checked with the rest of the file, each problem at its line, as `callwright validate` does. */
+const CHECKED: LoadOptions = { thresholds: { problems: thresholdProblems, hint: THRESHOLDS_HINT } };
+
+/** Reads and validates a scenario file, thresholds included; an InputError lists every problem as `file:line:column: field: message`. */
+export function loadScenario(file: string, options: LoadOptions = {}): Promise<Scenario> {
+  return loadScenarioFile(file, { ...CHECKED, ...options });
+}
+
+/** The same for YAML text; `file` names it in messages. */
+export function parseScenario(yaml: string, file: string, options: LoadOptions = {}): Scenario {
+  return parseScenarioText(yaml, file, { ...CHECKED, ...options });
+}
+export type { LoadOptions };
 export type { Scenario, Role, Account, Step, Load, ScenarioOptions, Target } from './scenario/types.js';
 
 /** One run: browsers, calls, reports in outDir, and the verdict in summary.exitCode. */

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CallwrightError, ExitCode, InputError } from '../errors.js';
+import { ExitCode, InputError } from '../errors.js';
 import type { CallwrightCommand } from './command.js';
+import { reportError } from './reportError.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { labCommand } from './commands/lab.js';
@@ -27,7 +28,9 @@ async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command: run, validate, report, merge, compare, capacity or lab')
     .recommendCommands()
     .epilogue(
-      'Exit codes: 0 pass, 1 calls or steps failed, 2 bad input, 3 infrastructure failure (for merge: a shard missing), 99 thresholds failed.\n' +
+      'Exit codes: 0 pass, 1 calls or steps failed, 2 bad input, 3 infrastructure failure (for merge: a shard missing), 70 internal error (a bug), ' +
+        '99 thresholds failed, 130 interrupted (Ctrl-C or SIGTERM; outranks 1 and 99).\n' +
+        '`run` never leaves an earlier run\'s verdict in --out: it clears the files it owns as it starts, and on exit 2, 3 or 70 writes junit.xml and summary.json that carry the error.\n' +
         'A sharded run (run --shard I/N) is joined into one run with one verdict by `callwright merge`.',
     )
     .fail((message, error) => {
@@ -46,19 +49,6 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return reportError(error, verbose);
   }
-}
-
-function reportError(error: unknown, verbose: boolean): number {
-  if (error instanceof CallwrightError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error instanceof InputError && error.problems.length > 1) for (const problem of error.problems) process.stderr.write(`  ${problem}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  // Not one of ours: a bug. Keep the stack.
-  process.stderr.write(`callwright: unexpected error (a bug; please report it)\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return ExitCode.infrastructure;
 }
 
 // `callwright run ... --dry-run | head` closes stdout early: what was not printed is not news, and a run

@@ -1,11 +1,17 @@
+import { ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { killProcessGroup } from '../processGroup.js';
 
 /**
  * First Ctrl-C (or SIGTERM): stop gracefully (hang up, unregister, flush
- * reports). Second: kill the browsers at once and exit 130.
+ * reports); the run's verdict is then "interrupted", exit 130. Second: kill
+ * the browsers at once and exit 130 without reports, after `onForcedExit`
+ * (which must be synchronous: it leaves junit.xml saying so).
  */
-export function installStopHandlers(logger: Logger): {
+export function installStopHandlers(
+  logger: Logger,
+  options: { onForcedExit?: (signalName: NodeJS.Signals) => void } = {},
+): {
   signal: AbortSignal;
   onForcedStop(browserPids: () => number[]): void;
   dispose(): void;
@@ -20,7 +26,11 @@ export function installStopHandlers(logger: Logger): {
     }
     logger.error(`${signalName} again: killing browsers and exiting`);
     for (const pid of pids()) killProcessGroup(pid);
-    process.exit(130);
+    try {
+      options.onForcedExit?.(signalName);
+    } finally {
+      process.exit(ExitCode.interrupted);
+    }
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kamailioConfig, kamailioUsersFile, rtpengineFlags } from './kamailioConfig.js';
-import { defaultLabPorts } from './labOptions.js';
+import { defaultLabPorts, resolveLabOptions } from './labOptions.js';
 
 const params = {
   dir: '/lab',
@@ -48,10 +48,24 @@ describe('kamailioConfig', () => {
     for (const flags of Object.values(rtpengineFlags)) expect(config).toContain(`"${flags}"`);
   });
 
-  it('keeps passwords out of the main config and out of every xlog line', () => {
+  it('puts the passwords in the users file only, which the config includes by path; no xlog line can print one', () => {
+    // The lab's own users, resolved from options as `lab up` does, with a password pattern no config text could hold by chance.
+    const { users, extraUsers } = resolveLabOptions({ dir: '/lab', users: { count: 3, password: 'Pw-{user}-q7Z!' } });
+    const all = [...users, ...extraUsers];
+    expect(all.map((u) => u.password)).toEqual(['Pw-1000-q7Z!', 'Pw-1001-q7Z!', 'Pw-1002-q7Z!', 'secretfirst%20last', 'secret%3Cops%3E']);
+    const usersFile = kamailioUsersFile(all);
+    for (const { user, password } of all) expect(usersFile).toContain(`    $sht(users=>${user}) = "${password}";\n`);
+
     const config = kamailioConfig({ ...params, mtuFallback: true });
-    expect(config).not.toContain('secret');
-    for (const line of config.split('\n').filter((l) => l.includes('xlog('))) expect(line).not.toContain('$sht(');
-    expect(kamailioUsersFile([{ user: '1000', password: 'secret1000' }])).toContain('$sht(users=>1000) = "secret1000";');
+    expect(config).toContain(`include_file "${params.usersFile}"`);
+    for (const { password } of all) expect(config).not.toContain(password);
+    // Digest auth reads the password from the table, by the name in the request ($au)...
+    const code = config.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
+    expect(code.match(/\$sht\([^)]*\)/g)).toEqual(['$sht(users=>$au)', '$sht(users=>$au)', '$sht(users=>$au)', '$sht(users=>$au)']);
+    expect(config).toContain('pv_www_authenticate("callwright.lab", "$sht(users=>$au)", "0")');
+    // ...and no log line prints the table, a credential header or a whole message.
+    const xlogs = config.split('\n').filter((line) => line.includes('xlog('));
+    expect(xlogs.length).toBeGreaterThan(10);
+    for (const line of xlogs) expect(line).not.toMatch(/\$sht\(|\$hdr\((Proxy-)?Authorization\)|\$mb\b|\$ad\b/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CALL_SETUP_BUCKETS_SECONDS, MOS_BUCKETS, createMetricsRegistry } from './definitions.js';
 
-const BOUNDED_LABELS = new Set(['scenario', 'step', 'result', 'reason', 'codec', 'direction', 'role', 'mode', 'process']);
+const BOUNDED_LABELS = new Set(['scenario', 'step', 'step_kind', 'result', 'reason', 'codec', 'direction', 'role', 'mode', 'process']);
 
 describe('metric definitions', () => {
   const { registry } = createMetricsRegistry();

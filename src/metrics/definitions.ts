@@ -2,10 +2,11 @@
  * Every Prometheus metric callwright exposes, in one place: names with the
  * `callwright_` prefix and base units (seconds, bytes), `_total` counters,
  * histograms rather than summaries (they aggregate across runs and
- * instances), and only bounded label values: scenario, step and role names
- * come from the scenario file; result, reason, codec, direction, mode from
+ * instances), and only bounded label values: scenario and role names come
+ * from the scenario file; a step is its position and kind, never its name
+ * (a name may hold a URI); result, reason, codec, direction, mode come from
  * closed sets. Never a call id, SIP Call-ID, user or URI: each would make a
- * new time series per call.
+ * new time series per call, or put an address where metrics travel.
  */
 import { Counter, Gauge, Histogram, Registry, linearBuckets } from 'prom-client';
 
@@ -26,6 +27,17 @@ export const MOS_BUCKETS = linearBuckets(1, 0.25, 15);
 /** Label values for things that are not bounded by nature get mapped onto these. */
 export type ResultLabel = 'success' | 'failed' | 'failed_expected';
 export type MediaDirectionLabel = 'send' | 'receive';
+
+/**
+ * A step's labels: `step` its position in the scenario's steps list from 1
+ * (as report.html and junit.xml number steps), `step_kind` its kind (call,
+ * answer, expect...). Two labels, one dimension each, so a query can sum by
+ * kind or pick one step without parsing a value; the kind follows from the
+ * position, so it adds no series.
+ */
+export function stepLabels(index: number, kind: string): { step: string; step_kind: string } {
+  return { step: String(index + 1), step_kind: kind };
+}
 
 export function createCallwrightMetrics(registry: Registry) {
   const registers = [registry];
@@ -110,8 +122,8 @@ export function createCallwrightMetrics(registry: Registry) {
     }),
     steps: new Counter({
       name: 'callwright_steps_total',
-      help: 'Scenario steps ended, by step name, result (passed, failed) and failure reason (none when passed).',
-      labelNames: ['scenario', 'step', 'result', 'reason'] as const,
+      help: 'Scenario steps ended, by step (its position in the scenario from 1) and kind, result (passed, failed) and failure reason (none when passed).',
+      labelNames: ['scenario', 'step', 'step_kind', 'result', 'reason'] as const,
       registers,
     }),
     dtmf: new Counter({

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type RunEvent, type RunInfo } from '../results.js';
+import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type RunEvent, type RunInfo, type StepResult } from '../results.js';
+import { parseScenario } from '../scenario/loader.js';
 import { createMetricsRegistry } from './definitions.js';
 import { PrometheusReporter } from './prometheusReporter.js';
 
@@ -52,11 +53,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(outDir, { recursive: true, force: true }));
 
-function newReporter() {
+function newReporter(steps?: readonly { kind: string }[]) {
   const { registry, metrics } = createMetricsRegistry();
-  const reporter = new PrometheusReporter({ registry, metrics, outDir, warn: (message) => warnings.push(message) });
+  const reporter = new PrometheusReporter({ registry, metrics, outDir, warn: (message) => warnings.push(message), ...(steps ? { steps } : {}) });
   return { registry, reporter };
 }
+
+/** Every label value of an exposition. */
+const labelValues = (exposition: string) => [...exposition.matchAll(/="([^"]*)"/g)].map((match) => match[1]!);
 
 /** One exposition line's value, found by metric name and exact label set. */
 function valueOf(exposition: string, series: string): number | undefined {
@@ -133,8 +137,8 @@ describe('PrometheusReporter', () => {
     expect(valueOf(text, 'callwright_registrations_total{scenario="smoke",result="success"}')).toBe(1);
     expect(valueOf(text, 'callwright_registrations_total{scenario="smoke",result="failed"}')).toBe(1);
     expect(valueOf(text, 'callwright_registration_seconds_count{scenario="smoke"}')).toBe(1);
-    expect(valueOf(text, 'callwright_steps_total{scenario="smoke",step="call bob",result="passed",reason="none"}')).toBe(1);
-    expect(valueOf(text, 'callwright_steps_total{scenario="smoke",step="call bob",result="failed",reason="sip_status"}')).toBe(1);
+    expect(valueOf(text, 'callwright_steps_total{scenario="smoke",step="1",step_kind="call",result="passed",reason="none"}')).toBe(1);
+    expect(valueOf(text, 'callwright_steps_total{scenario="smoke",step="1",step_kind="call",result="failed",reason="sip_status"}')).toBe(1);
     expect(valueOf(text, 'callwright_dtmf_total{scenario="smoke",mode="rfc4733",direction="send"}')).toBe(2);
     expect(valueOf(text, 'callwright_calls_by_codec_total{scenario="smoke",codec="opus",direction="send"}')).toBe(1);
     expect(valueOf(text, 'callwright_calls_by_codec_total{scenario="smoke",codec="opus",direction="receive"}')).toBe(1);
@@ -142,9 +146,8 @@ describe('PrometheusReporter', () => {
 
   it('never uses a call id, SIP Call-ID, user, URI or leg id as a label value', async () => {
     const text = await runTwoCalls();
-    const labelValues = [...text.matchAll(/="([^"]*)"/g)].map((match) => match[1]);
-    expect(labelValues.length).toBeGreaterThan(0);
-    for (const value of labelValues) {
+    expect(labelValues(text).length).toBeGreaterThan(0);
+    for (const value of labelValues(text)) {
       expect(value).not.toMatch(/\.main|sip-call-id|sip:|alice-1001|bob-2002|leg-/);
     }
   });
@@ -208,6 +211,61 @@ describe('PrometheusReporter: failure series from the start', () => {
     expect(valueOf(text, 'callwright_calls_ended_total{scenario="smoke",result="failed",reason="timeout"}')).toBe(1);
     expect(valueOf(text, 'callwright_iterations_dropped_total{scenario="smoke",reason="late"}')).toBe(1);
     expect(valueOf(text, 'callwright_iterations_dropped_total{scenario="smoke",reason="capacity"}')).toBe(0);
+  });
+});
+
+describe('PrometheusReporter: steps', () => {
+  /** A scenario whose step names hold a SIP URI, as the loader names them ("call alice->sip:someone@example.com"). */
+  const scenario = parseScenario(
+    [
+      'name: uri-steps',
+      'roles:',
+      '  alice:',
+      '    accounts: [{ user: alice, password: alice-secret }]',
+      'steps:',
+      '  - register: alice',
+      '  - call: { from: alice, to: "sip:someone@example.com" }',
+      '  - expect: { state: established }',
+      '  - hangup: alice',
+    ].join('\n'),
+    'uri-steps.yaml',
+  );
+  const stepEnd = (index: number, ok: boolean): StepResult => {
+    const step = scenario.steps[index]!;
+    return { scenario: scenario.name, iteration: 0, index, name: step.name, kind: step.kind, ok, ...(ok ? {} : { failureReason: 'sip_status' }), startedAtMs: 0, durationSeconds: 0.1 };
+  };
+
+  it('labels a step by its position and kind, never by its name: no URI in any label value', async () => {
+    expect(scenario.steps[1]!.name).toContain('sip:someone@example.com');
+    const { registry, reporter } = newReporter(scenario.steps);
+    reporter.onBegin({ ...info, scenario: scenario.name });
+    reporter.onEvent({ type: 'stepEnd', step: stepEnd(0, true) });
+    reporter.onEvent({ type: 'stepEnd', step: stepEnd(1, false) });
+    const text = await registry.metrics();
+    expect(valueOf(text, 'callwright_steps_total{scenario="uri-steps",step="1",step_kind="register",result="passed",reason="none"}')).toBe(1);
+    expect(valueOf(text, 'callwright_steps_total{scenario="uri-steps",step="2",step_kind="call",result="failed",reason="sip_status"}')).toBe(1);
+    for (const value of labelValues(text)) {
+      expect(value).not.toMatch(/sip:|someone|example\.com|->/);
+      expect(value, 'a URI\'s scheme or port separator').not.toContain(':');
+    }
+  });
+
+  it('creates every step\'s failure series at 0 on begin, one per reason, and nothing per iteration', async () => {
+    const { registry, reporter } = newReporter(scenario.steps);
+    reporter.onBegin({ ...info, scenario: scenario.name });
+    let text = await registry.metrics();
+    for (const [index, { kind }] of scenario.steps.entries()) {
+      const step = `scenario="uri-steps",step="${index + 1}",step_kind="${kind}"`;
+      expect(valueOf(text, `callwright_steps_total{${step},result="passed",reason="none"}`), step).toBe(0);
+      for (const reason of FAILURE_REASONS) expect(valueOf(text, `callwright_steps_total{${step},result="failed",reason="${reason}"}`), `${step} ${reason}`).toBe(0);
+    }
+    expect(text.match(/^callwright_steps_total\{/gm)).toHaveLength(scenario.steps.length * (1 + FAILURE_REASONS.length));
+
+    // The first failure is then an increase from 0, and more iterations add no series.
+    for (let iteration = 0; iteration < 5; iteration++) reporter.onEvent({ type: 'stepEnd', step: { ...stepEnd(1, false), iteration } });
+    text = await registry.metrics();
+    expect(valueOf(text, 'callwright_steps_total{scenario="uri-steps",step="2",step_kind="call",result="failed",reason="sip_status"}')).toBe(5);
+    expect(text.match(/^callwright_steps_total\{/gm)).toHaveLength(scenario.steps.length * (1 + FAILURE_REASONS.length));
   });
 });
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type Reporter, type RunEvent, type RunInfo, type StepResult } from '../results.js';
 import { writeFileAtomically } from '../common/atomicWrite.js';
-import type { CallwrightMetrics, ResultLabel } from './definitions.js';
+import { stepLabels, type CallwrightMetrics, type ResultLabel } from './definitions.js';
 import { LegCounterDeltas } from './legCounterDeltas.js';
 import { PeriodicPush, type PeriodicPushOptions } from './periodicPush.js';
 
@@ -17,6 +17,8 @@ export interface PrometheusReporterOptions {
    * metrics.prom is written, under `job` and `grouping` (run_id, shard: one group per shard).
    */
   pushgateway?: Omit<PeriodicPushOptions, 'warn'>;
+  /** The scenario's steps in order (their kinds): each one's failure series start at 0 on the run's begin. */
+  steps?: readonly { kind: string }[];
   warn: (message: string) => void;
 }
 
@@ -151,9 +153,10 @@ export class PrometheusReporter implements Reporter {
 
   /**
    * The failure counters exist at 0 from the start, for every reason known up
-   * front (a bounded set: calls_ended gets 1 + 2 per failure reason, per scenario): Prometheus's
-   * increase() needs a sample before the first failure to count it, and a
-   * dashboard then shows 0 timeouts rather than no data.
+   * front (a bounded set, per scenario: calls_ended gets 1 + 2 per failure
+   * reason, steps_total 1 + 1 per failure reason for each step):
+   * Prometheus's increase() needs a sample before the first failure to count
+   * it, and a dashboard then shows 0 timeouts rather than no data.
    */
   private initialiseSeries(scenarioName: string): void {
     const metrics = this.metrics;
@@ -170,6 +173,11 @@ export class PrometheusReporter implements Reporter {
     }
     for (const reason of DROP_REASONS) metrics.iterationsDropped.inc({ ...scenario, reason }, 0);
     for (const result of ['success', 'failed'] as const) metrics.registrations.inc({ ...scenario, result }, 0);
+    for (const [index, { kind }] of (this.options.steps ?? []).entries()) {
+      const step = { ...scenario, ...stepLabels(index, kind) };
+      metrics.steps.inc({ ...step, result: 'passed', reason: 'none' }, 0);
+      for (const reason of FAILURE_REASONS) metrics.steps.inc({ ...step, result: 'failed', reason }, 0);
+    }
   }
 
   private onSample(sample: LegSample): void {
@@ -189,7 +197,7 @@ export class PrometheusReporter implements Reporter {
   private onStepEnd(step: StepResult): void {
     this.metrics.steps.inc({
       scenario: step.scenario,
-      step: step.name,
+      ...stepLabels(step.index, step.kind),
       result: step.ok ? 'passed' : 'failed',
       reason: step.ok ? 'none' : (step.failureReason ?? 'unspecified'),
     });

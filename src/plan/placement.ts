@@ -6,7 +6,7 @@
  * pages share one capture among their calls), 500 RTCPeerConnections per page
  * over its lifetime (pages are recycled before that, see pageRecycler.ts).
  * Within them, fewer and fuller pages cost the least CPU: one page per user
- * agent cost about 3.5x the CPU and 7x the memory per leg.
+ * agent cost about 3.3x the CPU and 2x the memory (PSS) per leg (bench/results.md).
  */
 
 export const CHROMIUM_LIMITS = {

@@ -1,126 +1,112 @@
 /**
- * Reading back the CSV files a run wrote (RFC 4180, as csv-stringify writes
- * them: quoted fields may hold commas, doubled quotes and line breaks).
+ * Reading back the CSV files a run wrote, with csv-parse (csv-stringify's
+ * sibling, which wrote them): RFC 4180 quoting, where a quoted cell may hold
+ * commas, doubled quotes and line breaks. Line breaks may be LF, CRLF or CR,
+ * mixed (a file edited on Windows), and a UTF-8 byte order mark is dropped.
  * Streaming, because samples.csv of a long load run does not fit in memory
  * comfortably as one string.
  */
 import { createReadStream } from 'node:fs';
+import { CsvError, parse, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { InputError } from '../errors.js';
 
-/** Splits CSV text into rows, chunk by chunk; a field may span chunks. */
-export class CsvRowParser {
-  private field = '';
-  private row: string[] = [];
-  private inQuotes = false;
-  /** Inside quotes, a quote was seen: the next character says whether it was "" (a quote) or the end. */
-  private quoteSeen = false;
-  /** A \r ended the last row; a \n right after it belongs to the same line break. */
-  private afterCarriageReturn = false;
-  private fieldStarted = false;
+const BAD_FILE_HINT = 'give the file as callwright wrote it; a run that was killed may leave its last line cut short';
 
-  push(chunk: string, emit: (row: string[]) => void): void {
-    for (let position = 0; position < chunk.length; position++) {
-      const char = chunk[position]!;
-      if (this.afterCarriageReturn) {
-        this.afterCarriageReturn = false;
-        if (char === '\n') continue;
-      }
-      if (this.inQuotes) {
-        if (this.quoteSeen) {
-          this.quoteSeen = false;
-          if (char === '"') {
-            this.field += '"';
-            continue;
-          }
-          this.inQuotes = false; // the quote closed the field; read this character as outside quotes
-        } else if (char === '"') {
-          this.quoteSeen = true;
-          continue;
-        } else {
-          this.field += char;
-          continue;
-        }
-      }
-      switch (char) {
-        case ',':
-          this.endField();
-          break;
-        case '\r':
-        case '\n':
-          this.endField();
-          emit(this.row);
-          this.row = [];
-          this.afterCarriageReturn = char === '\r';
-          break;
-        case '"':
-          if (!this.fieldStarted) {
-            this.inQuotes = true;
-            this.fieldStarted = true;
-            break;
-          }
-          this.field += char;
-          break;
-        default:
-          this.field += char;
-          this.fieldStarted = true;
-      }
-    }
-  }
+/** Rows as they are: any number of cells each, a blank line as one empty cell (callers decide). */
+const PARSE_OPTIONS: Options = {
+  bom: true,
+  // The first break csv-parse meets would otherwise be the only one it accepts.
+  record_delimiter: ['\r\n', '\n', '\r'],
+  relax_column_count: true,
+};
 
-  /** The last row when the file does not end with a line break. */
-  end(emit: (row: string[]) => void): void {
-    if (this.inQuotes && !this.quoteSeen) throw new Error('the file ends inside a quoted field');
-    if (this.fieldStarted || this.row.length > 0) {
-      this.endField();
-      emit(this.row);
-    }
-    this.row = [];
-    this.inQuotes = false;
-    this.quoteSeen = false;
-  }
-
-  private endField(): void {
-    this.row.push(this.field);
-    this.field = '';
-    this.fieldStarted = false;
-  }
-}
-
+/** The rows of CSV text; throws when the text is not CSV (an unclosed or stray quote), naming the row's line. */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  const parser = new CsvRowParser();
-  parser.push(text, (row) => rows.push(row));
-  parser.end((row) => rows.push(row));
-  return rows;
+  const lines = new RowLines();
+  try {
+    return (parseSync(text, lines.options) as unknown as NumberedRow[]).map((row) => row.record);
+  } catch (error) {
+    throw error instanceof CsvError ? new Error(`line ${lines.next}: ${describeCsvError(error)}`) : error;
+  }
 }
 
-/** One record per data row, keyed by the header row's column names; `line` is the row's number (header = 1). */
+/** One record per data row, keyed by the header row's column names; `line` is the line its row starts on (header = 1). */
 export interface CsvRecord {
   line: number;
   cells: ReadonlyMap<string, string>;
 }
 
-/** `onHeader` sees the column names first, so a reader can check them even in a file with no rows. */
+/**
+ * The data rows of a CSV file, streamed. `onHeader` sees the column names
+ * first, so a reader can check them even in a file with no rows. Blank lines
+ * are skipped; a row whose cells do not match the header's, or text that is
+ * not CSV, is an InputError naming the file and the line.
+ */
 export async function* readCsvRecords(path: string, onHeader: (header: readonly string[]) => void = () => undefined): AsyncGenerator<CsvRecord> {
-  const parser = new CsvRowParser();
+  const input = createReadStream(path);
+  const lines = new RowLines();
+  const parser = parse(lines.options);
+  input.once('error', (error) => parser.destroy(error));
+  input.pipe(parser);
   let header: string[] | undefined;
-  let line = 0;
-  let pending: CsvRecord[] = [];
-  const take = (row: string[]) => {
-    line++;
-    if (header === undefined) {
-      header = row;
-      onHeader(header);
-      return;
+  try {
+    for await (const { record, line } of parser as AsyncIterable<NumberedRow>) {
+      if (header === undefined) {
+        header = record;
+        onHeader(header);
+        continue;
+      }
+      if (record.length === 1 && record[0] === '') continue; // a blank line
+      if (record.length !== header.length) {
+        throw new InputError(`${path} line ${line}: ${record.length} cells where the header has ${header.length}`, BAD_FILE_HINT);
+      }
+      yield { line, cells: new Map(header.map((name, index) => [name, record[index]!])) };
     }
-    if (row.length === 1 && row[0] === '') return; // a blank line
-    pending.push({ line, cells: new Map(header.map((name, index) => [name, row[index] ?? ''])) });
-  };
-  for await (const chunk of createReadStream(path, { encoding: 'utf8' })) {
-    parser.push(chunk as string, take);
-    yield* pending;
-    pending = [];
+  } catch (error) {
+    throw error instanceof CsvError ? new InputError(`${path} line ${lines.next}: ${describeCsvError(error)}`, BAD_FILE_HINT) : error;
+  } finally {
+    input.destroy();
+    parser.destroy();
   }
-  parser.end(take);
-  yield* pending;
   if (header === undefined) onHeader([]);
+}
+
+interface NumberedRow {
+  record: string[];
+  /** The line the row starts on (the first is 1). */
+  line: number;
+}
+
+/**
+ * Numbers rows by the line they start on, which is not their count once a
+ * quoted cell spans lines (csv-parse counts a CR LF inside quotes as two). Called by the parser as it completes each row, so
+ * `next` is also where a row the parser refuses starts, even when rows
+ * before it were never read from the stream.
+ */
+class RowLines {
+  next = 1;
+
+  private readonly onRecord = (record: string[], context: { lines: number }): NumberedRow => {
+    const line = this.next;
+    this.next = context.lines + 1;
+    return { record, line };
+  };
+
+  /** Options whose rows are NumberedRow (csv-parse's types allow another row shape only with `columns`). */
+  readonly options: Options = { ...PARSE_OPTIONS, on_record: this.onRecord as unknown as Options['on_record'] };
+}
+
+/** csv-parse's messages name its options; say what is wrong with the file instead. */
+function describeCsvError(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field in the row starting here is never closed (the file ends inside it)';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a quoted field goes on after its closing quote (a quote inside a field is written "")';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote inside a field that is not quoted (such a field is written in quotes, a quote in it as "")';
+    default:
+      return error.message;
+  }
 }

@@ -52,6 +52,8 @@ export interface ReporterOptions {
   };
   /** More reporters (tests, a progress display), fanned out like the built-in ones. */
   extra?: readonly Reporter[];
+  /** The scenario's steps: their failure series start at 0 (by step number and kind, bounded). */
+  steps?: readonly { kind: string }[];
 }
 
 export interface Reporters {
@@ -97,6 +99,7 @@ export async function createReporters(outDir: string, options: ReporterOptions):
     metrics,
     outDir,
     warn,
+    ...(options.steps ? { steps: options.steps } : {}),
     ...(pushgateway ? { pushgateway: { ...pushgateway, job: PUSHGATEWAY_JOB } } : {}),
   });
   const reporter = new ReporterMultiplexer(

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { clearRunOwnedFiles } from './runOwnedFiles.js';
 
 /** Below this much free space even a short run's reports may not fit (samples.csv grows by ~100 bytes per leg per second). */
 export const MIN_FREE_BYTES = 16 * 1024 * 1024;
@@ -10,7 +11,9 @@ const PROBE_BYTES = 64 * 1024;
 /**
  * Makes the output folder and proves it is writable, with room to spare,
  * before the run starts: finding out at the first finished call, with
- * browsers up and calls in flight, would be too late.
+ * browsers up and calls in flight, would be too late. Then clears the files
+ * an earlier run left there (runOwnedFiles.ts): from here on, whatever is in
+ * the folder is this run's.
  */
 export function prepareOutDir(outDir: string, minFreeBytes = MIN_FREE_BYTES): void {
   const hint = 'choose another folder with --out, or fix its permissions';
@@ -35,6 +38,12 @@ export function prepareOutDir(outDir: string, minFreeBytes = MIN_FREE_BYTES): vo
     throw new InputError(`cannot write in the output folder ${outDir}: ${errorCode(error)}`, why ? `${why}: ${hint}` : hint);
   } finally {
     rmSync(probe, { force: true });
+  }
+  try {
+    clearRunOwnedFiles(outDir);
+  } catch (error) {
+    const why = WHY[errorCode(error)];
+    throw new InputError(`cannot remove an earlier run's files in the output folder ${outDir}: ${errorCode(error)}`, why ? `${why}: ${hint}` : hint);
   }
 }
 
@@ -61,6 +70,8 @@ const WHY: Record<string, string | undefined> = {
   EPERM: 'permission denied',
   ENOTDIR: 'a part of the path is a file, not a folder',
   EEXIST: 'a file of that name is in the way',
+  EISDIR: 'a folder has the name of a report file',
+  ERR_FS_EISDIR: 'a folder has the name of a report file',
 };
 
 function errorCode(error: unknown): string {

@@ -55,31 +55,3 @@ describe('reading a run folder back', () => {
     await expect(readRunFiles(empty)).rejects.toThrow(/summary\.json/);
   });
 });
-
-describe('parseCsv', () => {
-  it('handles quotes, doubled quotes, line breaks in fields, CRLF and a missing last line break', () => {
-    expect(parseCsv('a,b,c\r\n"x,1","say ""hi""","two\nlines"\n,,\nlast,"",row')).toEqual([
-      ['a', 'b', 'c'],
-      ['x,1', 'say "hi"', 'two\nlines'],
-      ['', '', ''],
-      ['last', '', 'row'],
-    ]);
-  });
-
-  it('gives the same rows however the text is cut into chunks', async () => {
-    const { CsvRowParser } = await import('./csvRead.js');
-    const text = 'h1,h2\n"a ""q"", b","c\r\nd"\r\ne,f\n';
-    for (let cut = 0; cut <= text.length; cut++) {
-      const rows: string[][] = [];
-      const parser = new CsvRowParser();
-      parser.push(text.slice(0, cut), (row) => rows.push(row));
-      parser.push(text.slice(cut), (row) => rows.push(row));
-      parser.end((row) => rows.push(row));
-      expect(rows, `cut at ${cut}`).toEqual([['h1', 'h2'], ['a "q", b', 'c\r\nd'], ['e', 'f']]);
-    }
-  });
-
-  it('refuses a file that ends inside a quoted field', () => {
-    expect(() => parseCsv('a,"b\n')).toThrow('ends inside a quoted field');
-  });
-});

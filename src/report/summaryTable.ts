@@ -222,6 +222,11 @@ export function formatSummaryTable(
   return `${lines.join('\n')}\n`;
 }
 
+/** The one-line verdict that `run --quiet` and `merge --quiet` print: `PASS smoke (exit 0); reports: <out>`. */
+export function verdictLine(summary: RunSummary): string {
+  return `${summary.exitCode === 0 ? 'PASS' : 'FAIL'} ${summary.info.scenario} (exit ${summary.exitCode})${incompleteNote(summary.shards)}; reports: ${summary.info.outDir}`;
+}
+
 /** ` - INCOMPLETE (2 of 3 shards)` on the verdict line of a merged run with shards missing. */
 function incompleteNote(shards: ShardsSummary | undefined): string {
   return shards && shards.missing.length > 0 ? ` - INCOMPLETE (${shards.merged.length} of ${shards.count} shards)` : '';

@@ -50,7 +50,7 @@ export function unreachedCalls(p: {
     .filter((call) => !p.made.has(call.name))
     .map((call) => {
       const failure: { reason: FailureReason; detail: string } = p.stoppedBy
-        ? { reason: p.stoppedBy.failureReason ?? 'command_failed', detail: `not placed: step ${p.stoppedBy.index + 1} (${p.stoppedBy.name}) failed: ${p.stoppedBy.detail ?? ''}`.trim() }
+        ? { reason: p.stoppedBy.failureReason ?? 'command_failed', detail: `not placed: step ${p.stoppedBy.index + 1} (${p.stoppedBy.name}) failed${p.stoppedBy.detail ? `: ${p.stoppedBy.detail}` : ''}` }
         : p.interrupted
           ? { reason: 'interrupted', detail: 'not placed: the run was stopped first' }
           : { reason: 'command_failed', detail: 'not placed' };

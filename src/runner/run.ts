@@ -135,7 +135,7 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
     stopping = true;
     await agents.shutdownAll();
     load.flushCalls();
-    const ran = { ...facts, interrupted: stop.signal.aborted, iterations: { planned: progress.planned, started: progress.started, passed, failed: progress.started - passed, dropped: progress.dropped } };
+    const ran = { ...facts, interrupted: options.signal?.aborted === true, iterations: { planned: progress.planned, started: progress.started, passed, failed: progress.started - passed, dropped: progress.dropped } };
     const summary = summarize(info, ran);
     load.stop();
     const loadSummary = load.loadSummary();
@@ -176,6 +176,7 @@ async function startReporters(options: RunOptions & { logger: Logger }, runId: s
       secrets: Object.values(scenario.roles).flatMap((role) => role.accounts.flatMap((account) => (account.password ? [account.password] : []))),
     },
     extra: [...(options.reporters ?? []), ...load.reporters],
+    steps: scenario.steps,
   });
 }
 

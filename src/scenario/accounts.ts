@@ -47,13 +47,17 @@ const accountCsv = strictFields({
   passwordEnv: envName.optional(),
 });
 
+const autoAnswerFields = strictFields({ after: duration(0, 3600).optional() }, 'true, false or a mapping with after');
 const autoAnswer = z.preprocess(
   // `autoAnswer: true` is "answer at once"; false is the same as leaving it out.
   (value) => (value === true ? {} : value === false ? undefined : value),
-  strictFields({ after: duration(0, 3600).optional() }, 'true, false or a mapping with after').optional(),
+  autoAnswerFields.optional(),
 );
 
 const roleFields = strictFields({ accounts: z.unknown().optional(), autoAnswer }, 'a mapping with accounts');
+
+/** The zod shapes of a role and its three account forms, for the JSON Schema (jsonSchema.ts). */
+export const ROLE_SHAPES = { listedAccount, accountRange, accountCsv, autoAnswer: autoAnswerFields } as const;
 
 /** Where each SIP user was first seen, so one account is never used by two roles or listed twice. */
 type SeenUsers = Map<string, string>;

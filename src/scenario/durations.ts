@@ -1,10 +1,9 @@
 /**
  * Durations as scenario files write them: "500ms", "5s", "1.5s", "2m", "1h",
- * or a bare number meaning seconds (YAML `wait: 5`).
+ * compound ones such as "1m30s" (common/durations.ts), or a bare number
+ * meaning seconds (YAML `wait: 5`).
  */
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)$/;
+import { parseDurationText } from '../common/durations.js';
 
 /**
  * Seconds, or undefined when the value is not a duration. Negative values are
@@ -12,13 +11,7 @@ const DURATION = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)$/;
  */
 export function parseDurationSeconds(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const match = DURATION.exec(value.trim());
-  if (!match) return undefined;
-  const [, amount = '', unit = 's'] = match;
-  const ms = Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
-  // Divide once from ms so "50ms" is exactly 0.05, not 0.05000000000000001.
-  return Number.isFinite(ms) ? ms / 1000 : undefined;
+  return typeof value === 'string' ? parseDurationText(value) : undefined;
 }
 
 /** Seconds to whole-enough milliseconds, without float noise (0.07 s -> 70, not 70.00000000000001). */

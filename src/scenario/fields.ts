@@ -3,11 +3,41 @@
  * "what is allowed, got what", so a problem line tells the user how to fix it.
  */
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../common/durations.js';
 import { formatSeconds, parseDurationSeconds } from './durations.js';
 import { describeValue } from './problems.js';
 import { checkSipUser } from './sipUser.js';
 
 type Shape = Record<string, z.ZodType>;
+
+/** A JSON Schema fragment (jsonSchema.ts writes the scenario's JSON Schema from these fields). */
+export type JsonSchema = { [keyword: string]: unknown };
+
+/**
+ * What the JSON Schema says of a field that zod cannot put in JSON Schema by
+ * itself (a duration is "5s" or 5, a SIP user 1000 or "alice"): `json`
+ * replaces what zod would write; `description` is shown by editors. Refined
+ * copies of a field inherit its entry.
+ */
+export const jsonSchemaHints = z.registry<{ json?: JsonSchema; description?: string }>();
+
+function hinted<S extends z.ZodType>(schema: S, hint: { json?: JsonSchema; description?: string }): S {
+  jsonSchemaHints.add(schema, hint);
+  return schema;
+}
+
+/** Input that YAML may read as text or as a whole number. */
+const TEXT_OR_INTEGER: JsonSchema = { anyOf: [{ type: 'string' }, { type: 'integer', minimum: 0 }] };
+
+/** Parts the schema defines once and refers to (`#/definitions/<name>`); jsonSchema.ts puts them in the document. */
+export const JSON_DEFINITIONS: Record<string, JsonSchema> = {
+  durationText: { type: 'string', pattern: DURATION_PATTERN, description: 'a duration with units: 500ms, 5s, 2m, 1h, or several from the largest down, e.g. 1m30s' },
+};
+
+/** A duration in JSON Schema: a string with units, or a number of seconds. */
+export function durationJson(minSeconds: number, maxSeconds: number): JsonSchema {
+  return { anyOf: [{ $ref: '#/definitions/durationText' }, { type: 'number', minimum: minSeconds, maximum: maxSeconds }] };
+}
 
 /**
  * A mapping that rejects unknown fields. The unrecognized_keys message is the
@@ -39,12 +69,13 @@ export function integer(min: number, max: number) {
 /** A duration (see durations.ts) within [min, max] seconds; the output is seconds. */
 export function duration(minSeconds: number, maxSeconds: number) {
   const what = `a duration from ${formatSeconds(minSeconds)} to ${formatSeconds(maxSeconds)} (e.g. 500ms, 5s, 2m, or a number of seconds)`;
-  return z.unknown().transform((value, context) => {
+  const schema = z.unknown().transform((value, context) => {
     const seconds = parseDurationSeconds(value);
     if (seconds !== undefined && seconds >= minSeconds && seconds <= maxSeconds) return seconds;
     context.addIssue({ code: 'custom', message: rangeMessage(what, { input: value }) });
     return z.NEVER;
   });
+  return hinted(schema, { json: durationJson(minSeconds, maxSeconds), description: what });
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -56,13 +87,14 @@ export function flag() {
 }
 
 export function text(what = 'a string') {
-  return z.string({ error: (issue) => rangeMessage(what, issue) });
+  const schema = z.string({ error: (issue) => rangeMessage(what, issue) });
+  return what === 'a string' ? schema : hinted(schema, { description: what });
 }
 
 /** A string matching `pattern`; `what` describes it for the message, e.g. "a role name ([a-z][a-z0-9_-]*)". */
 export function matching(pattern: RegExp, what: string) {
   const error = (issue: { input?: unknown }) => rangeMessage(what, issue);
-  return z.string({ error }).regex(pattern, { error });
+  return hinted(z.string({ error }).regex(pattern, { error }), { description: what });
 }
 
 /**
@@ -76,24 +108,26 @@ function integerAsText(value: unknown): unknown {
 
 /** A SIP user part or auth name, RFC 3261 checked. */
 export function sipUser() {
-  return z.preprocess(
+  const schema = z.preprocess(
     integerAsText,
     text('a SIP user name').superRefine((user, context) => {
       const problem = checkSipUser(user);
       if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
     }),
   );
+  return hinted(schema, { json: TEXT_OR_INTEGER, description: 'a SIP user name (RFC 3261; percent-escape spaces and <>)' });
 }
 
 /** Its message never shows the value: a mistyped password is still a password. */
 export function password() {
-  return z.preprocess(
+  const schema = z.preprocess(
     integerAsText,
     z.string({ error: (issue) => (issue.input === undefined ? 'required' : 'expected a string (quote the password)') }),
   );
+  return hinted(schema, { json: TEXT_OR_INTEGER, description: 'the password (prefer passwordEnv, so the file can be committed)' });
 }
 
 /** Text fields where YAML may have read digits as a number (DTMF tones, display names). */
 export function textOrInteger(what: string) {
-  return z.preprocess(integerAsText, text(what));
+  return hinted(z.preprocess(integerAsText, text(what)), { json: TEXT_OR_INTEGER, description: what });
 }

@@ -1,5 +1,5 @@
 /** Loading and validating scenario files into the typed Scenario (types.ts), the contract the runner reads. */
-export { loadScenario, parseScenario, SCENARIO_HINT, type LoadOptions } from './loader.js';
+export { loadScenario, parseScenario, SCENARIO_HINT, type LoadOptions, type ThresholdCheck } from './loader.js';
 export { checkSipUser } from './sipUser.js';
 export { parseDurationSeconds } from './durations.js';
 export { OPTION_DEFAULTS } from './settings.js';

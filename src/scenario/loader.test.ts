@@ -37,9 +37,13 @@ function errorOf(text: string, env: Env = {}): InputError {
   throw new Error('expected an InputError, but the scenario loaded');
 }
 
-/** Every problem line, without the "test.yaml: " prefix each carries. */
+/** Every problem line, without the "test.yaml:LINE:COL: " prefix each carries (positions have tests of their own). */
 function problemsOf(text: string, env: Env = {}): string[] {
-  return errorOf(text, env).problems.map((line) => line.replace(/^test\.yaml: /, ''));
+  return errorOf(text, env).problems.map(withoutWhere);
+}
+
+function withoutWhere(line: string): string {
+  return line.replace(/^test\.yaml(?::\d+:\d+)?: /, '');
 }
 
 function stepsOf(steps: string, extra = ''): Step[] {
@@ -51,7 +55,7 @@ const CALL = '  - register\n  - call: { from: alice, to: bob }\n';
 describe('error reporting', () => {
   it('reports one problem as the message, with the file, the field path and the hint', () => {
     const error = errorOf(withSteps('  - wait: 5x'));
-    expect(error.message).toBe('test.yaml: steps[0].wait: expected a duration from 0s to 24h (e.g. 500ms, 5s, 2m, or a number of seconds), got "5x"');
+    expect(error.message).toBe('test.yaml:13:5: steps[0].wait: expected a duration from 0s to 24h (e.g. 500ms, 5s, 2m, or a number of seconds), got "5x"');
     expect(error.problems).toEqual([error.message]);
     expect(error.hint).toBe(SCENARIO_HINT);
     expect(error.exitCode).toBe(2);
@@ -72,7 +76,7 @@ steps:
 `;
     const error = errorOf(text);
     expect(error.message).toBe('test.yaml: 7 problems');
-    expect(error.problems.map((line) => line.replace(/^test\.yaml: /, '').replace(/: .*/, ''))).toEqual([
+    expect(error.problems.map((line) => withoutWhere(line).replace(/: .*/, ''))).toEqual([
       'name',
       'options.agentsPerPage',
       'load.concurrency',
@@ -99,7 +103,7 @@ steps:
   });
 
   it('reports duplicate keys and several documents with their lines', () => {
-    expect(problemsOf('name: a\nname: b\n')).toEqual(['test.yaml:2:1: Map keys must be unique'.replace(/^test\.yaml/, 'test.yaml')].map((l) => l.replace(/^test\.yaml: /, '')));
+    expect(errorOf('name: a\nname: b\n').problems).toEqual(['test.yaml:2:1: Map keys must be unique']);
     expect(errorOf('name: a\n---\nname: b\n').message).toBe('test.yaml:2:1: a scenario file holds one YAML document; remove the second "---"');
   });
 
@@ -107,6 +111,116 @@ steps:
     expect(problemsOf('')).toEqual(['the file is empty; a scenario needs at least name, roles and steps']);
     expect(problemsOf('- a\n- b\n')[0]).toMatch(/^expected a scenario: a mapping with name, roles and steps \(fields: name, description/);
     expect(errorOf('name: *nothing\n').message).toMatch(/^test\.yaml: Unresolved alias/);
+  });
+});
+
+describe('line and column', () => {
+  const POSITIONED = `name: t
+options:
+  statInterval: 1s
+roles:
+  alice:
+    accounts: [{ user: alice }]
+  Bad Role:
+    accounts: { range: { from: 1, count: 0 } }
+steps:
+  - register
+  - call:
+      from: alice
+  - call: { from: alice, to: bob, name: second, codecs: [opus, PCMX] }
+  - hold: { role: carl }
+`;
+
+  it('puts every problem at its field: the key of a mapping entry, the item of a list', () => {
+    expect(errorOf(POSITIONED).problems.map((line) => line.replace(/ \(allowed: .*\)$/, ''))).toEqual([
+      'test.yaml:3:3: options.statInterval: unknown field "statInterval"',
+      'test.yaml:7:3: roles["Bad Role"]: invalid role name "Bad Role"',
+      'test.yaml:8:35: roles["Bad Role"].accounts.range.count: expected an integer from 1 to 100000, got 0',
+      'test.yaml:11:5: steps[1].call.to: required (a role name or a sip:/sips: URI)',
+      'test.yaml:13:64: steps[2].call.codecs[1]: unknown codec "PCMX"',
+      'test.yaml:14:13: steps[3].hold.role: unknown role "carl" (roles: alice, Bad Role)',
+    ]);
+  });
+
+  it('shows a missing field at its nearest parent, and the document itself without a position when it is empty', () => {
+    expect(errorOf('name: t\nroles: { alice: { accounts: [{ user: alice }] } }\n').problems).toEqual([
+      'test.yaml:1:1: steps: required (a list of steps such as register, call, answer, expect, hangup)',
+    ]);
+    expect(errorOf('').problems).toEqual(['test.yaml: the file is empty; a scenario needs at least name, roles and steps']);
+    expect(errorOf('- a\n').problems[0]).toMatch(/^test\.yaml:1:1: expected a scenario/);
+  });
+
+  it('follows an alias to where the aliased value is written', () => {
+    const text = withSteps('  - register\n  - call: &bad { from: alice, to: bob, codecs: [PCMX] }\n  - hangup\n  - call: *bad');
+    expect(errorOf(text).problems.map((line) => line.replace(/: unknown codec.*/, ''))).toEqual([
+      'test.yaml:14:49: steps[1].call.codecs[0]',
+      'test.yaml:14:49: steps[3].call.codecs[0]',
+    ]);
+  });
+
+  it('points a CSV account problem at the csv field (the message names the CSV line)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callwright-positions-'));
+    writeFileSync(join(dir, 'users.csv'), 'user,password\n"a b",x\n');
+    const error = (() => {
+      try {
+        parseScenario(`name: t\nroles:\n  alice:\n    accounts:\n      csv: users.csv\nsteps: [register]\n`, join(dir, 's.yaml'), { env: {} });
+      } catch (thrown) {
+        return thrown as InputError;
+      }
+      throw new Error('expected an InputError');
+    })();
+    expect(error.message).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/s\\.yaml:5:7: roles\\.alice\\.accounts\\.csv: users\\.csv:2: `));
+  });
+});
+
+describe('thresholds in the file', () => {
+  const check = {
+    problems: (thresholds: Scenario['thresholds']) =>
+      Object.entries(thresholds).flatMap(([metricLabel, list]) =>
+        metricLabel === 'nope'
+          ? [{ metricLabel, message: 'unknown metric' }]
+          : list.flatMap((item, index) => (JSON.stringify(item).includes('bad') ? [{ metricLabel, index, message: 'bad expression' }] : [])),
+      ),
+    hint: 'see the thresholds docs',
+  };
+
+  it('takes the object form with abortOnFail and delayAbortEval, compound durations included', () => {
+    const text = withSteps('  - register', "thresholds:\n  call_success:\n    - threshold: 'rate>=0.9'\n      abortOnFail: true\n      delayAbortEval: 1m30s\n    - 'rate>0.5'\n  setup_time: { threshold: 'p(95)<2s' }");
+    expect(load(text).thresholds).toEqual({
+      call_success: [{ threshold: 'rate>=0.9', abortOnFail: true, delayAbortEval: 90 }, 'rate>0.5'],
+      setup_time: [{ threshold: 'p(95)<2s' }],
+    });
+    expect(problemsOf(withSteps('  - register', 'thresholds: { a: [{ threshold: x, abortOnFail: yes, delay: 1s }], b: [{ abortOnFail: true }], c: [[x]] }'))).toEqual([
+      'thresholds.a[0].abortOnFail: expected true or false, got "yes"',
+      'thresholds.a[0].delay: unknown field "delay" (allowed: threshold, abortOnFail, delayAbortEval)',
+      'thresholds.b[0].threshold: required (an expression such as rate>=0.99)',
+      'thresholds.c[0]: expected an expression such as rate>=0.99, got a list',
+    ]);
+  });
+
+  it("lists the check's problems with the file's others, each at its line; its hint when they are all there is", () => {
+    const text = withSteps('  - register', "thresholds:\n  nope: ['rate>1']\n  setup_time: ['p(95)<2s', 'bad']");
+    const error = (() => {
+      try {
+        parseScenario(text, 'test.yaml', { env: {}, thresholds: check });
+      } catch (thrown) {
+        return thrown as InputError;
+      }
+      throw new Error('expected an InputError');
+    })();
+    expect(error.problems).toEqual(['test.yaml:3:3: thresholds.nope: unknown metric', 'test.yaml:4:28: thresholds.setup_time[1]: bad expression']);
+    expect(error.hint).toBe('see the thresholds docs');
+    const mixed = (() => {
+      try {
+        parseScenario(text.replace('name: test', 'name: bad name'), 'test.yaml', { env: {}, thresholds: check });
+      } catch (thrown) {
+        return thrown as InputError;
+      }
+      throw new Error('expected an InputError');
+    })();
+    expect(mixed.problems.map(withoutWhere)).toEqual([expect.stringMatching(/^name: /), 'thresholds.nope: unknown metric', 'thresholds.setup_time[1]: bad expression']);
+    expect(mixed.hint).toBe(SCENARIO_HINT);
+    expect(load(text).thresholds).toHaveProperty('nope'); // without the check, only the shape is read
   });
 });
 
@@ -300,7 +414,7 @@ describe('accounts', () => {
       expect(line).not.toContain('Hunter2');
       expect(line).not.toContain('12.5');
     }
-    expect(error.problems).toContain('test.yaml: roles.alice.accounts[2].password: expected a string (quote the password)');
+    expect(error.problems).toContain('test.yaml:7:20: roles.alice.accounts[2].password: expected a string (quote the password)');
   });
 
   it('turns autoAnswer into afterSeconds', () => {

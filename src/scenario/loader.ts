@@ -11,7 +11,8 @@ import { InputError } from '../errors.js';
 import type { Scenario } from './types.js';
 import { readRoles, type Env } from './accounts.js';
 import { strictFields, text } from './fields.js';
-import { Problems, type Problem } from './problems.js';
+import { locator, type Locate } from './positions.js';
+import { joinPath, Problems, type Problem } from './problems.js';
 import { checkLoadAgainst, readLoad, readOptions, readTarget, readThresholds, scenarioName } from './settings.js';
 import { readSteps } from './steps.js';
 
@@ -21,6 +22,19 @@ const SYNTAX_HINT = 'fix the YAML at the line and column shown';
 export interface LoadOptions {
   /** Where passwordEnv variables are read; defaults to process.env. */
   env?: Env;
+  /**
+   * Checks the threshold expressions too, so their problems are listed with
+   * the file's others, each at its line. verdict/ knows the expressions and
+   * scenario/ may not import it: the caller hands the check in (cli/prepare.ts).
+   */
+  thresholds?: ThresholdCheck;
+}
+
+/** A problem per bad threshold: the metric as written, the expression's index in its list (none: the metric itself). */
+export interface ThresholdCheck {
+  problems: (thresholds: Scenario['thresholds']) => readonly { metricLabel: string; index?: number; message: string }[];
+  /** Shown when the thresholds are all that is wrong. */
+  hint: string;
 }
 
 /** Reads, parses and validates; throws InputError listing every problem found. */
@@ -39,15 +53,21 @@ export async function loadScenario(file: string, options: LoadOptions = {}): Pro
 
 /** Same as loadScenario, from text; `file` is used in messages and to resolve relative paths. */
 export function parseScenario(text: string, file: string, options: LoadOptions = {}): Scenario {
-  const value = parseYaml(text, file);
+  const { value, locate } = parseYaml(text, file);
   const problems = new Problems();
-  const scenario = readScenario(value, file, options.env ?? process.env, problems);
-  if (problems.count > 0 || !scenario) throw scenarioError(file, problems.list.map((problem) => formatProblem(file, problem)), SCENARIO_HINT);
+  const { scenario, thresholdProblems } = readScenario(value, file, { env: options.env ?? process.env, thresholds: options.thresholds }, problems);
+  if (problems.count > 0 || !scenario) {
+    const hint = options.thresholds && thresholdProblems === problems.count ? options.thresholds.hint : SCENARIO_HINT;
+    throw scenarioError(file, problems.list.map((problem) => formatProblem(file, problem, locate)), hint);
+  }
   return scenario;
 }
 
-function formatProblem(file: string, { path, message }: Problem): string {
-  return path === '' ? `${file}: ${message}` : `${file}: ${path}: ${message}`;
+/** `file:LINE:COL: path: message`, the form editors and CI annotators read; the line is the field's, or its nearest parent's. */
+function formatProblem(file: string, { path, message }: Problem, locate: Locate): string {
+  const position = locate(path);
+  const where = position ? `${file}:${position.line}:${position.col}` : file;
+  return path === '' ? `${where}: ${message}` : `${where}: ${path}: ${message}`;
 }
 
 function scenarioError(file: string, lines: string[], hint: string): InputError {
@@ -55,7 +75,7 @@ function scenarioError(file: string, lines: string[], hint: string): InputError 
   return new InputError(message, hint, lines);
 }
 
-function parseYaml(text: string, file: string): unknown {
+function parseYaml(text: string, file: string): { value: unknown; locate: Locate } {
   const lineCounter = new LineCounter();
   let document: Document.Parsed;
   try {
@@ -75,7 +95,7 @@ function parseYaml(text: string, file: string): unknown {
   }
   keepIntegerText(document, text);
   try {
-    return document.toJS();
+    return { value: document.toJS(), locate: locator(document, lineCounter) };
   } catch (error) {
     // Unresolved aliases and alias bombs surface here, not as parse errors.
     throw scenarioError(file, [`${file}: ${error instanceof Error ? error.message : String(error)}`], SYNTAX_HINT);
@@ -97,7 +117,7 @@ function keepIntegerText(document: Document.Parsed, text: string): void {
   });
 }
 
-const topLevel = strictFields(
+export const topLevel = strictFields(
   {
     name: z.unknown().optional(),
     description: z.unknown().optional(),
@@ -111,14 +131,19 @@ const topLevel = strictFields(
   'a scenario: a mapping with name, roles and steps',
 );
 
-function readScenario(value: unknown, file: string, env: Env, problems: Problems): Scenario | undefined {
+function readScenario(
+  value: unknown,
+  file: string,
+  { env, thresholds: thresholdCheck }: { env: Env; thresholds: ThresholdCheck | undefined },
+  problems: Problems,
+): { scenario?: Scenario; thresholdProblems: number } {
   if (value === null || value === undefined) {
     problems.add('', 'the file is empty; a scenario needs at least name, roles and steps');
-    return undefined;
+    return { thresholdProblems: 0 };
   }
   // Unknown top-level fields are reported, then each section is read on its own so one bad section does not hide the others.
   problems.parse(topLevel, value, '');
-  if (typeof value !== 'object' || Array.isArray(value)) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) return { thresholdProblems: 0 };
   const fields = value as Record<string, unknown>;
   const name = problems.parse(scenarioName, fields.name, 'name');
   const description = problems.parse(text('a description').optional(), fields.description, 'description');
@@ -128,12 +153,13 @@ function readScenario(value: unknown, file: string, env: Env, problems: Problems
   const load = readLoad(fields.load, problems);
   const loadRead = problems.count === problemsBeforeLoad;
   const thresholds = readThresholds(fields.thresholds, problems);
+  const thresholdProblems = thresholdCheck ? checkThresholds(thresholds, thresholdCheck, problems) : 0;
   const { roles, names } = readRoles(fields.roles, env, problems, dirname(file));
   const steps = readSteps(fields.steps, { roles, roleNames: names, stepTimeoutSeconds }, problems);
   // A load section with problems of its own would only add noise here.
   if (loadRead) checkLoadAgainst(load, roles, steps, problems);
-  if (name === undefined) return undefined;
-  return {
+  if (name === undefined) return { thresholdProblems };
+  const scenario: Scenario = {
     name,
     ...(description === undefined ? {} : { description }),
     file,
@@ -144,4 +170,15 @@ function readScenario(value: unknown, file: string, env: Env, problems: Problems
     options,
     thresholds,
   };
+  return { scenario, thresholdProblems };
+}
+
+/** The expressions themselves (readThresholds checked only their shape); returns how many problems it found. */
+function checkThresholds(thresholds: Scenario['thresholds'], check: ThresholdCheck, problems: Problems): number {
+  const found = check.problems(thresholds);
+  for (const { metricLabel, index, message } of found) {
+    const path = joinPath('thresholds', metricLabel);
+    problems.add(index === undefined ? path : joinPath(path, index), message);
+  }
+  return found.length;
 }

@@ -6,7 +6,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { HoldTime, Load, RatePhase, Role, ScenarioOptions, Step, Target } from './types.js';
+import type { HoldTime, Load, RatePhase, Role, ScenarioOptions, ScenarioThreshold, Step, Target } from './types.js';
 import { duration, flag, integer, matching, oneOf, strictFields, text } from './fields.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 import { caFileProblem } from './caFile.js';
@@ -291,10 +291,12 @@ export function readLoad(value: unknown, problems: Problems): Load {
   return load;
 }
 
+const fixedHoldTime = duration(0, 86_400);
+
 function readHoldTime(value: unknown, problems: Problems): HoldTime | undefined {
   const path = 'load.holdTime';
   if (typeof value === 'string' || typeof value === 'number') {
-    const seconds = problems.parse(duration(0, 86_400), value, path);
+    const seconds = problems.parse(fixedHoldTime, value, path);
     return seconds === undefined ? undefined : { kind: 'fixed', seconds };
   }
   const before = problems.count;
@@ -342,28 +344,41 @@ export function checkLoadAgainst(load: Load, roles: Record<string, Role>, steps:
   if (!holdWaits && load.holdTime) problems.add('load.holdTime', 'no step uses it: add `- wait: holdTime` where the call is held');
 }
 
-const expressions = z.preprocess(
-  // A single expression is accepted as a one-item list.
-  (value) => (typeof value === 'string' ? [value] : value),
-  z.array(text('an expression such as rate>=0.99').min(1, 'must not be empty'), {
-    error: (issue) => `expected a list of expressions such as ['rate>=0.99'], got ${describeValue(issue.input)}`,
-  }).min(1, 'needs at least one expression'),
+const expression = text('an expression such as rate>=0.99').min(1, 'must not be empty');
+const thresholdObject = strictFields(
+  { threshold: expression, abortOnFail: flag().optional(), delayAbortEval: duration(0, MAX_RUN_SECONDS).optional() },
+  "an expression such as 'rate>=0.99' or { threshold, abortOnFail, delayAbortEval }",
 );
 
-/** Only the shape: the verdict module parses the expressions themselves. */
-export function readThresholds(value: unknown, problems: Problems): Record<string, string[]> {
+/** The zod shapes of the settings sections, for the JSON Schema (jsonSchema.ts); holdTime and thresholds are read by hand, so their forms are listed apart. */
+export const SETTINGS_SHAPES = { target: targetFields, options: optionFields, load: loadFields, holdTime: holdTimeFields, fixedHoldTime, thresholdObject } as const;
+
+/** Only the shape: the verdict module parses the expressions themselves (the loader's thresholds check). */
+export function readThresholds(value: unknown, problems: Problems): Record<string, ScenarioThreshold[]> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     problems.add('thresholds', `expected a mapping of metric name to expressions, got ${describeValue(value)}`);
     return {};
   }
-  const thresholds: [string, string[]][] = [];
-  for (const [metric, list] of Object.entries(value)) {
+  const thresholds: [string, ScenarioThreshold[]][] = [];
+  for (const [metric, listOrOne] of Object.entries(value)) {
     const path = joinPath('thresholds', metric);
     if (metric.trim() === '') problems.add(path, 'a metric name must not be empty');
-    const parsed = problems.parse(expressions, list, path);
-    if (parsed) thresholds.push([metric, parsed]);
+    // A single expression (or object) is accepted as a one-item list.
+    const list: unknown = typeof listOrOne === 'string' || isThresholdObject(listOrOne) ? [listOrOne] : listOrOne;
+    if (!Array.isArray(list)) {
+      problems.add(path, `expected a list of expressions such as ['rate>=0.99'], got ${describeValue(listOrOne)}`);
+      continue;
+    }
+    if (list.length === 0) problems.add(path, 'needs at least one expression');
+    const before = problems.count;
+    const items = list.map((item, index) => problems.parse(isThresholdObject(item) ? thresholdObject : expression, item, joinPath(path, index)));
+    if (problems.count === before && items.length > 0) thresholds.push([metric, items as ScenarioThreshold[]]);
   }
   // fromEntries defines own properties, so even a metric called "__proto__" stays data.
   return Object.fromEntries(thresholds);
+}
+
+function isThresholdObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { canonicalCodecName, isPrimaryCodecOf, KNOWN_CODECS } from '../sdp/codecs.js';
 import { validateExtraSdpLine } from '../sdp/sdp.js';
 import type { Check } from './types.js';
-import { duration, flag, integer, matching, oneOf, strictFields, text, textOrInteger } from './fields.js';
+import { duration, durationJson, flag, integer, jsonSchemaHints, matching, oneOf, strictFields, text, textOrInteger } from './fields.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 
 export const CALL_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -108,6 +108,7 @@ const sdpMatch = text('an SDP line such as b=AS:64 or m=video 0').refine((line) 
   message: 'expected the start of one SDP line, <letter>=<value>, such as b=AS:64 or m=video 0',
 });
 const sdpMatches = z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(sdpMatch).min(1));
+jsonSchemaHints.add(sdpMatches, { json: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] } });
 
 /** Every field an expect step may have; which go together is checked in readExpect. */
 const expectFields = strictFields({
@@ -128,7 +129,7 @@ const expectFields = strictFields({
 });
 
 type CheckKind = Check['kind'];
-const CHECK_KINDS = ['state', 'media', 'codec', 'firstAudio', 'dtmf', 'message', 'inviteSize', 'sdp'] as const satisfies readonly CheckKind[];
+export const CHECK_KINDS = ['state', 'media', 'codec', 'firstAudio', 'dtmf', 'message', 'inviteSize', 'sdp'] as const satisfies readonly CheckKind[];
 /** Fields that only make sense next to some checks. */
 const COMPANIONS: Record<string, readonly CheckKind[]> = {
   status: ['state'],
@@ -148,8 +149,12 @@ const waitLength = z.unknown().transform((value, context): number | typeof HOLD_
   for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
   return z.NEVER;
 });
+jsonSchemaHints.add(waitLength, {
+  json: { anyOf: [{ const: HOLD_TIME_WAIT }, durationJson(0, 86_400)] },
+  description: 'how long: a duration, or holdTime for the draw from load.holdTime',
+});
 
-const SHAPES = {
+export const SHAPES = {
   register: rolesFields,
   unregister: rolesFields,
   call: callFields,
@@ -186,7 +191,7 @@ type Kind = keyof typeof SHAPES;
 export const STEP_KINDS = Object.keys(SHAPES) as Kind[];
 
 /** Short forms: the key a lone value stands for; `list` wraps a single value (`register: alice`). */
-interface Shorthand {
+export interface Shorthand {
   key: string;
   accepts: (value: unknown) => boolean;
   list?: boolean;
@@ -194,7 +199,7 @@ interface Shorthand {
 const isText = (value: unknown): boolean => typeof value === 'string';
 const isTextOrNumber = (value: unknown): boolean => typeof value === 'string' || typeof value === 'number';
 const isTextOrList = (value: unknown): boolean => typeof value === 'string' || Array.isArray(value);
-const SHORTHAND: Partial<Record<Kind, Shorthand>> = {
+export const SHORTHAND: Partial<Record<Kind, Shorthand>> = {
   register: { key: 'roles', accepts: isTextOrList, list: true },
   unregister: { key: 'roles', accepts: isTextOrList, list: true },
   answer: { key: 'role', accepts: isText },

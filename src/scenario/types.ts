@@ -16,9 +16,19 @@ export interface Scenario {
   steps: Step[];
   load: Load;
   options: ScenarioOptions;
-  /** k6-style thresholds by metric name, e.g. { call_success: ['rate>=0.99'] }. */
-  thresholds: Record<string, string[]>;
+  /** k6-style thresholds by metric name, e.g. { call_success: ['rate>=0.99'] }; checked as written by verdict/. */
+  thresholds: Record<string, ScenarioThreshold[]>;
 }
+
+/** One threshold: an expression, or k6's object form that may stop the run once it is lost. */
+export type ScenarioThreshold =
+  | string
+  | {
+      threshold: string;
+      abortOnFail?: boolean;
+      /** Seconds into the run before an abort may happen. */
+      delayAbortEval?: number;
+    };
 
 export interface Target {
   /** ws:// or wss:// URL of the SIP-over-WebSocket server. */

@@ -1,5 +1,5 @@
 /** Thresholds -> verdict -> exit code: what the runner and the CLI call. */
-export { parseThresholds, thresholdsFromOptions, mergeThresholdSpecs, THRESHOLDS_HINT } from './parseThresholds.js';
+export { parseThresholds, parseRunThresholds, thresholdProblems, optionThresholdProblems, thresholdsFromOptions, mergeThresholdSpecs, THRESHOLDS_HINT } from './parseThresholds.js';
 export type { ParsedThreshold, ThresholdSpec, ThresholdObject } from './parseThresholds.js';
 export { evaluateThresholds, evaluateThreshold, thresholdsFailed, type ThresholdResult } from './evaluate.js';
 export { shouldAbort, abortingThresholds, type AbortDecision } from './abort.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import { parseThresholds, thresholdsFromOptions, type ParsedThreshold } from './parseThresholds.js';
+import { parseRunThresholds, parseThresholds, thresholdProblems, thresholdsFromOptions, type ParsedThreshold } from './parseThresholds.js';
 
 const one = (metric: string, expression: string): ParsedThreshold => {
   const parsed = parseThresholds({ [metric]: [expression] }, 'test.yaml');
@@ -24,7 +24,11 @@ describe('parseThresholds', () => {
     ['call_success', 'rate > 99.5%', { kind: 'rate' }, '>', 0.995],
     ['setup_time', 'p(95)<2s', { kind: 'percentile', p: 95 }, '<', 2],
     ['setup_time', 'p(99.9)<=3000ms', { kind: 'percentile', p: 99.9 }, '<=', 3],
-    ['setup_time', 'p(50)<1.5', { kind: 'percentile', p: 50 }, '<', 1.5],
+    ['setup_time', 'p(50)<1.5s', { kind: 'percentile', p: 50 }, '<', 1.5],
+    ['setup_time', 'p(95)<1m30s', { kind: 'percentile', p: 95 }, '<', 90],
+    ['setup_time', 'max < 1s500ms', { kind: 'max' }, '<', 1.5],
+    ['time_to_180', 'avg<1h2m3.5s', { kind: 'avg' }, '<', 3723.5],
+    ['first_audio', 'p(90)<2M', { kind: 'percentile', p: 90 }, '<', 120],
     ['time_to_180', 'med<250ms', { kind: 'med' }, '<', 0.25],
     ['first_audio', 'max<=1s', { kind: 'max' }, '<=', 1],
     ['mos', 'avg>4.0', { kind: 'avg' }, '>', 4],
@@ -32,7 +36,7 @@ describe('parseThresholds', () => {
     ['packet_loss', 'max<0.05', { kind: 'max' }, '<', 0.05],
     ['packet_loss', 'avg<1%', { kind: 'avg' }, '<', 0.01],
     ['jitter', 'p(95)<30ms', { kind: 'percentile', p: 95 }, '<', 0.03],
-    ['rtt', 'avg!=0', { kind: 'avg' }, '!=', 0],
+    ['rtt', 'avg!=0', { kind: 'avg' }, '!=', 0], // zero is zero in any unit
     ['one_way_audio', 'count==0', { kind: 'count' }, '==', 0],
     ['failed_calls', 'count<5', { kind: 'count' }, '<', 5],
     ['registration_success', 'rate==1', { kind: 'rate' }, '==', 1],
@@ -67,7 +71,12 @@ describe('parseThresholds', () => {
 
   it.each([
     ['setup_time', 'p95<2s', 'unknown aggregation "p95"'],
-    ['setup_time', 'p(95)<2min', 'unknown unit "min"'],
+    ['setup_time', 'p(95)<2min', 'unknown unit "min" (use ms, s, m or h)'],
+    ['setup_time', 'p(95)<200', 'a time needs its unit, e.g. p(95)<200ms or p(95)<0.2s'],
+    ['jitter', 'avg <= 30', 'a time needs its unit, e.g. avg<=30ms or avg<=0.03s'],
+    ['setup_time', 'p(95)<30s1m', '"30s1m" is not a time (e.g. 500ms, 5s, 2m, 1m30s)'],
+    ['mos', 'avg>1m', 'not a time'],
+    ['packet_loss', 'max<1m30s', '"1m30s" is not a number'],
     ['setup_time', 'p(101)<2s', 'from 0 to 100'],
     ['setup_time', 'p(95)=2s', 'use =='],
     ['setup_time', 'rate>0.9', 'trend metric and takes avg, min, max, med, p(N), not rate'],
@@ -93,6 +102,24 @@ describe('parseThresholds', () => {
     expect(error.problems.join('\n')).toMatch(/nope[\s\S]*setup_time\[1\][\s\S]*setup_time\[2\]: abortOnFail[\s\S]*mos: needs at least one/);
   });
 
+  it('keeps bare numbers for ratios, scores and counts', () => {
+    expect(one('packet_loss', 'max<0.05').limit).toBe(0.05);
+    expect(one('mos', 'avg>4').limit).toBe(4);
+    expect(one('failed_calls', 'count<=3').limit).toBe(3);
+    expect(one('call_success', 'rate>=1').limit).toBe(1);
+  });
+
+  it('lists the aggregations for a syntax problem, not for a unit problem', () => {
+    expect(inputError(() => parseThresholds({ setup_time: ['p95<2s'] }, 'x')).message).toContain('setup_time allows avg, min, max, med, p(N)');
+    expect(inputError(() => parseThresholds({ setup_time: ['p(95)<2'] }, 'x')).message).not.toContain('allows');
+  });
+
+  it('reads delayAbortEval as a duration, compound ones included', () => {
+    const [parsed] = parseThresholds({ call_success: [{ threshold: 'rate>=0.9', abortOnFail: true, delayAbortEval: '1m30s' }] }, 's.yaml');
+    expect(parsed!.delayAbortEvalSeconds).toBe(90);
+    expect(inputError(() => parseThresholds({ call_success: [{ threshold: 'rate>=0.9', delayAbortEval: '10x' }] }, 's.yaml')).message).toContain('delayAbortEval: expected a duration');
+  });
+
   it('rejects a selector on a metric that takes none, and an unknown tag', () => {
     expect(inputError(() => parseThresholds({ 'mos{step:x}': ['avg>4'] }, 'x')).message).toContain('takes no {tag} selector');
     expect(inputError(() => parseThresholds({ 'step_success{role:x}': ['rate>0'] }, 'x')).message).toContain('bad selector');
@@ -109,5 +136,45 @@ describe('thresholdsFromOptions', () => {
 
   it('rejects a value without a metric', () => {
     expect(() => thresholdsFromOptions(['p(95)<2s'])).toThrow(/expected metric:expression/);
+  });
+});
+
+describe('thresholdProblems', () => {
+  it('gives each problem its metric and index, for the loader to place at a line', () => {
+    expect(thresholdProblems({ nope: ['rate>1'], setup_time: ['p(95)<2s', 'p(95)<2'], mos: [] })).toEqual([
+      { metricLabel: 'nope', message: expect.stringContaining('unknown metric "nope"') },
+      { metricLabel: 'setup_time', index: 1, message: expect.stringContaining('a time needs its unit') },
+      { metricLabel: 'mos', message: 'needs at least one expression, e.g. avg>4.0' },
+    ]);
+  });
+});
+
+describe('parseRunThresholds', () => {
+  it("adds the options to the scenario's thresholds, in the order a merged spec has", () => {
+    const parsed = parseRunThresholds({ call_success: ['rate>=0.99'], setup_time: ['p(95)<2s'] }, 's.yaml', ['call_success:rate>0.5', 'mos:avg>4']);
+    expect(parsed.map((threshold) => `${threshold.metricLabel} ${threshold.expression}`)).toEqual([
+      'call_success rate>=0.99',
+      'call_success rate>0.5',
+      'setup_time p(95)<2s',
+      'mos avg>4',
+    ]);
+  });
+
+  it('names the option, not the scenario file, for a problem in a --threshold', () => {
+    const error = inputError(() => parseRunThresholds({ call_success: ['rate>=0.99'] }, 's.yaml', ['setup_time:p(95)<200']));
+    expect(error.message).toBe("--threshold 'setup_time:p(95)<200': \"p(95)<200\": a time needs its unit, e.g. p(95)<200ms or p(95)<0.2s (a bare number could mean ms, as in k6, or s)");
+    expect(error.message).not.toContain('s.yaml');
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('reports problems in the file and in the options together, each where it was written', () => {
+    const error = inputError(() => parseRunThresholds({ setup_time: ['p(95)<2'] }, 's.yaml', ['setup_tme:p(95)<2s', 'p(95)<2s', "mos:avg>'4'"]));
+    expect(error.message).toBe('4 problems with the thresholds');
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^s\.yaml: thresholds\.setup_time\[0\]: "p\(95\)<2": a time needs its unit/),
+      expect.stringMatching(/^--threshold 'setup_tme:p\(95\)<2s': unknown metric "setup_tme"/),
+      "--threshold 'p(95)<2s': expected metric:expression, e.g. setup_time:p(95)<2s",
+      expect.stringMatching(/^--threshold 'mos:avg>'\\''4'\\''': "avg>'4'" is not an expression/),
+    ]);
   });
 });

@@ -3,6 +3,7 @@
  * all at once: every bad metric name and expression is reported together,
  * as one InputError (exit 2), with what is allowed.
  */
+import { parseDurationText } from '../common/durations.js';
 import { InputError } from '../errors.js';
 import { aggregationLabel, EXPRESSION_SYNTAX, parseExpression, type Expression } from './expression.js';
 import { AGGREGATIONS_BY_KIND, isThresholdMetricName, THRESHOLD_METRIC_NAMES, THRESHOLD_METRICS, type ThresholdMetricName } from './metrics.js';
@@ -31,40 +32,89 @@ export interface ParsedThreshold extends Expression {
 
 export const THRESHOLDS_HINT = 'see docs/reports.md#thresholds for the metrics and the syntax';
 
+/** A problem with one threshold: the metric as written, and the expression's index in its list (none: the metric itself). */
+export interface ThresholdProblem {
+  metricLabel: string;
+  index?: number;
+  message: string;
+}
+
 /**
  * @param source where the thresholds came from, for messages: a scenario file or `--threshold`.
  */
 export function parseThresholds(spec: Readonly<Record<string, readonly ThresholdSpec[] | ThresholdSpec>>, source: string): ParsedThreshold[] {
-  const problems: string[] = [];
+  const { parsed, problems } = readThresholdSpecs(spec);
+  if (problems.length > 0) {
+    const lines = problems.map((problem) => `${source}: ${thresholdPath(problem)}: ${problem.message}`);
+    throw new InputError(lines.length === 1 ? lines[0]! : `${lines.length} problems with the thresholds in ${source}`, THRESHOLDS_HINT, lines);
+  }
+  return parsed;
+}
+
+/**
+ * Every problem in a scenario's thresholds, for the scenario loader, which
+ * places each at its line and column (scenario/ may not import verdict/, so
+ * the CLI hands this in: see scenario/loader.ts, LoadOptions.thresholds).
+ */
+export function thresholdProblems(spec: Readonly<Record<string, readonly ThresholdSpec[] | ThresholdSpec>>): ThresholdProblem[] {
+  return readThresholdSpecs(spec).problems;
+}
+
+/**
+ * Every problem in `--threshold` values, each naming its option as it was
+ * given (`--threshold 'setup_time:p(95)<200': ...`), not the scenario file.
+ */
+export function optionThresholdProblems(optionValues: readonly string[]): string[] {
+  return optionValues.flatMap((value) => {
+    const option = splitOption(value);
+    if ('problem' in option) return [option.problem];
+    return readThresholdSpecs({ [option.metric]: [option.expression] }).problems.map((problem) => `${optionName(value)}: ${problem.message}`);
+  });
+}
+
+/**
+ * A run's thresholds: the scenario's, with the `--threshold` options added to
+ * them (k6 style), parsed as one list. A problem in the scenario names the
+ * file (`source`); a problem in an option names the option. Every problem is
+ * reported at once.
+ */
+export function parseRunThresholds(
+  scenarioSpec: Readonly<Record<string, readonly ThresholdSpec[]>>,
+  source: string,
+  optionValues: readonly string[],
+): ParsedThreshold[] {
+  const problems = [
+    ...readThresholdSpecs(scenarioSpec).problems.map((problem) => `${source}: ${thresholdPath(problem)}: ${problem.message}`),
+    ...optionThresholdProblems(optionValues),
+  ];
+  if (problems.length > 0) throw new InputError(problems.length === 1 ? problems[0]! : `${problems.length} problems with the thresholds`, THRESHOLDS_HINT, problems);
+  return readThresholdSpecs(mergeThresholdSpecs(scenarioSpec, thresholdsFromOptions(optionValues))).parsed;
+}
+
+/** Each threshold parsed, and a problem for each one that is not; throws nothing. */
+function readThresholdSpecs(spec: Readonly<Record<string, readonly ThresholdSpec[] | ThresholdSpec>>): { parsed: ParsedThreshold[]; problems: ThresholdProblem[] } {
+  const problems: ThresholdProblem[] = [];
   const parsed: ParsedThreshold[] = [];
   for (const [metricLabel, listOrOne] of Object.entries(spec)) {
-    const where = `${source}: thresholds.${metricLabel}`;
     const metric = parseMetricLabel(metricLabel);
     if ('problem' in metric) {
-      problems.push(`${where}: ${metric.problem}`);
+      problems.push({ metricLabel, message: metric.problem });
       continue;
     }
     const { kind, unit } = THRESHOLD_METRICS[metric.name];
     const list = Array.isArray(listOrOne) ? listOrOne : [listOrOne];
-    if (list.length === 0) problems.push(`${where}: needs at least one expression, e.g. ${exampleFor(metric.name)}`);
+    if (list.length === 0) problems.push({ metricLabel, message: `needs at least one expression, e.g. ${exampleFor(metric.name)}` });
     list.forEach((item: unknown, index) => {
-      const at = `${where}[${index}]`;
+      const problem = (message: string): void => void problems.push({ metricLabel, index, message });
       const form = readSpec(item);
-      if ('problem' in form) {
-        problems.push(`${at}: ${form.problem}`);
-        return;
-      }
+      if ('problem' in form) return problem(form.problem);
       const expression = parseExpression(form.threshold, unit);
-      if ('problem' in expression) {
-        problems.push(`${at}: ${expression.problem}; ${metric.name} allows ${allowedFor(metric.name)}`);
-        return;
+      if ('problem' in expression && expression.part === 'syntax') return problem(`${expression.problem}; ${metric.name} allows ${allowedFor(metric.name)}`);
+      const aggregation = expression.aggregation;
+      if (!AGGREGATIONS_BY_KIND[kind].includes(aggregation.kind === 'percentile' ? 'p(N)' : aggregation.kind)) {
+        return problem(`"${form.threshold}": ${metric.name} is a ${kind} metric and takes ${allowedFor(metric.name)}, not ${aggregationLabel(aggregation)}`);
       }
-      const allowed = AGGREGATIONS_BY_KIND[kind];
-      const aggregation = expression.aggregation.kind === 'percentile' ? 'p(N)' : expression.aggregation.kind;
-      if (!allowed.includes(aggregation)) {
-        problems.push(`${at}: "${form.threshold}": ${metric.name} is a ${kind} metric and takes ${allowedFor(metric.name)}, not ${aggregationLabel(expression.aggregation)}`);
-        return;
-      }
+      if ('problem' in expression) return problem(expression.problem);
       parsed.push({
         ...expression,
         metric: metric.name,
@@ -76,11 +126,11 @@ export function parseThresholds(spec: Readonly<Record<string, readonly Threshold
       });
     });
   }
-  if (problems.length > 0) {
-    const message = problems.length === 1 ? problems[0]! : `${problems.length} problems with the thresholds in ${source}`;
-    throw new InputError(message, THRESHOLDS_HINT, problems);
-  }
-  return parsed;
+  return { parsed, problems };
+}
+
+function thresholdPath({ metricLabel, index }: ThresholdProblem): string {
+  return `thresholds.${metricLabel}${index === undefined ? '' : `[${index}]`}`;
 }
 
 /**
@@ -91,20 +141,27 @@ export function thresholdsFromOptions(values: readonly string[]): Record<string,
   const spec: Record<string, string[]> = {};
   const problems: string[] = [];
   for (const value of values) {
-    // The metric ends at the first colon outside a {tag} selector.
-    const brace = value.indexOf('{');
-    const firstColon = value.indexOf(':');
-    const selectorFirst = brace >= 0 && (firstColon < 0 || brace < firstColon);
-    const colon = selectorFirst ? value.indexOf(':', Math.max(value.indexOf('}'), brace)) : firstColon;
-    if (colon <= 0 || colon === value.length - 1) {
-      problems.push(`--threshold "${value}": expected metric:expression, e.g. setup_time:p(95)<2s`);
-      continue;
-    }
-    const metric = value.slice(0, colon).trim();
-    (spec[metric] ??= []).push(value.slice(colon + 1).trim());
+    const option = splitOption(value);
+    if ('problem' in option) problems.push(option.problem);
+    else (spec[option.metric] ??= []).push(option.expression);
   }
   if (problems.length > 0) throw new InputError(problems.length === 1 ? problems[0]! : `${problems.length} bad --threshold options`, THRESHOLDS_HINT, problems);
   return spec;
+}
+
+function splitOption(value: string): { metric: string; expression: string } | { problem: string } {
+  // The metric ends at the first colon outside a {tag} selector.
+  const brace = value.indexOf('{');
+  const firstColon = value.indexOf(':');
+  const selectorFirst = brace >= 0 && (firstColon < 0 || brace < firstColon);
+  const colon = selectorFirst ? value.indexOf(':', Math.max(value.indexOf('}'), brace)) : firstColon;
+  if (colon <= 0 || colon === value.length - 1) return { problem: `${optionName(value)}: expected metric:expression, e.g. setup_time:p(95)<2s` };
+  return { metric: value.slice(0, colon).trim(), expression: value.slice(colon + 1).trim() };
+}
+
+/** The option as a shell would take it back: `--threshold 'setup_time:p(95)<2s'`. */
+function optionName(value: string): string {
+  return `--threshold '${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** Scenario thresholds and command-line ones together; the command line adds, it does not replace. */
@@ -157,10 +214,8 @@ function readSpec(item: unknown): { threshold: string; abortOnFail: boolean; del
 function parseDelay(value: unknown): number | { problem: string } {
   if (value === undefined) return 0;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value) : null;
-  if (!match) return { problem: `delayAbortEval: expected a duration such as 10s, 500ms or 1m, got ${JSON.stringify(value)}` };
-  const amount = Number(match[1]);
-  return match[2] === 'ms' ? amount / 1000 : match[2] === 'm' ? amount * 60 : amount;
+  const seconds = typeof value === 'string' ? parseDurationText(value) : undefined;
+  return seconds ?? { problem: `delayAbortEval: expected a duration such as 10s, 500ms or 1m, got ${JSON.stringify(value)}` };
 }
 
 function allowedFor(metric: ThresholdMetricName): string {

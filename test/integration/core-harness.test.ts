@@ -188,7 +188,7 @@ steps:
     allBrowserPids.push(...run.browserPids);
     expect(sent).toBe(true);
     expect(Date.now() - started).toBeLessThan(45_000);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130); // interrupted: its own exit code, not a failure of the calls
     expect(run.stdout).toContain(' - interrupted');
     const summary = readJson(join(dir, 'summary.json'));
     expect(summary.interrupted).toBe(true);
@@ -209,6 +209,36 @@ describe('thresholds decide the exit code', () => {
     expect(readJson(join(out, 'thresholds-fail', 'summary.json')).exitCode).toBe(99);
     const junit = readFileSync(join(out, 'thresholds-fail', 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testcase[^>]*setup_time[^>]*>\s*<failure/);
+  });
+
+  it('an abortOnFail threshold stops the run early: exit 99 (a threshold failed), not 130 (interrupted)', async () => {
+    // Every call fails (480: dave never registers); the threshold gives up after the first checks instead of running 40 iterations.
+    const file = writeScenario(
+      out,
+      'abort-on-fail',
+      `name: abort-on-fail
+roles:
+  alice: { accounts: [{ user: alice, password: a1 }] }
+  dave: { accounts: [{ user: dave, password: d1 }] }
+load: { iterations: 40, concurrency: 1 }
+thresholds:
+  call_success: [{ threshold: 'rate>=0.99', abortOnFail: true }]
+steps:
+  - register: alice
+  - call: { from: alice, to: dave }
+  - wait: 300ms
+  - unregister: alice
+`,
+    );
+    const dir = join(out, 'abort-on-fail');
+    const run = await runCli(['run', file, '--out', dir, '--quiet', '--log-level', 'debug']);
+    allBrowserPids.push(...run.browserPids);
+    expect(run.code, run.stderr).toBe(99);
+    expect(run.stderr).toContain('stopping the run');
+    const summary = readJson(join(dir, 'summary.json'));
+    expect(summary.interrupted).toBe(false);
+    expect(summary.exitCode).toBe(99);
+    expect(summary.iterations.started).toBeLessThan(40);
   });
 
   it('a bad threshold is bad input: exit 2, nothing started', async () => {

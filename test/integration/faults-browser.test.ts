@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import puppeteer from 'puppeteer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/runner/run.js';
+import type { RunEvent } from '../../src/results.js';
 import { parseScenario } from '../../src/scenario/index.js';
 import { ALICE_AND_BOB, captureEvents, captureLogger, stepPassed } from './faultsSupport.js';
 import { processesInGroups, readCsv, readJson, tempDir } from './support.js';
@@ -89,32 +90,57 @@ describe('a Chromium process killed mid-call', () => {
 
 describe('a page that hangs', () => {
   it('is detected by the dispatch timeout, closed and replaced; its call is reported, the run goes on', async () => {
-    const iterations = 4;
+    const iterations = 6;
     const scenario = parseScenario(scenarioText('page-hangs', iterations), join(out, 'page-hangs.yaml'));
     const log = captureLogger();
-    let hangInjected: Promise<() => Promise<boolean>> | undefined;
+    let hung: Promise<HungPage> | undefined;
+    let openWhenHung: boolean | undefined;
+    let hungPageClosedAtMs: number | undefined;
+    let duringLastCall: { connected: boolean; hungPageOpen: boolean; agentPages: number } | undefined;
     const { reporter, events } = captureEvents((event) => {
-      if (!hangInjected && stepPassed(event, 2, 'expect established')) hangInjected = hangAgentPage(log.browserPids()[0]!);
+      if (!hung && stepPassed(event, 2, 'expect established')) {
+        hung = hangAgentPage(log.browserPids()[0]!).then((page) => {
+          openWhenHung = page.isOpen();
+          // Watched only while the run goes on: when the browser closes at the end, every page goes.
+          const watch = setInterval(() => {
+            if (duringLastCall) return clearInterval(watch);
+            if (!page.isOpen()) {
+              hungPageClosedAtMs = Date.now();
+              clearInterval(watch);
+            }
+          }, 50);
+          return page;
+        });
+      } else if (stepPassed(event, iterations, 'expect established')) {
+        void hung?.then((page) => (duringLastCall = { connected: page.connected(), hungPageOpen: page.isOpen(), agentPages: page.agentPages() }));
+      }
     });
     const dir = join(out, 'page-hangs');
     const dispatchTimeoutMs = 3_000;
     const started = Date.now();
     const outcome = await runScenario({ scenario, outDir: dir, logger: log.logger, reporters: [reporter], dispatchTimeoutMs });
     allBrowserPids.push(...log.browserPids());
-    expect(hangInjected).toBeDefined();
-    const hungPageStillOpen = await hangInjected!;
+    expect(hung).toBeDefined();
+    await (await hung!).disconnect();
 
     const rows = readCsv(join(dir, 'calls.csv'));
-    expect(rows.map((row) => row.call_id).sort()).toEqual(['1.main', '2.main', '3.main', '4.main']);
-    const hung = rows.find((row) => row.call_id === '2.main')!;
-    expect(hung).toMatchObject({ result: 'failed', failure_reason: 'browser_crashed' });
-    expect(hung.failure_detail).toMatch(/page p1 hung: no answer to a \w+ command within 3000 ms/);
-    for (const id of ['1.main', '3.main', '4.main']) expect(rows.find((row) => row.call_id === id), `${id}\n${log.lines.join('\n')}`).toMatchObject({ result: 'success' });
+    const ids = Array.from({ length: iterations }, (_, i) => `${i + 1}.main`);
+    expect(rows.map((row) => row.call_id).sort()).toEqual(ids);
+    const hungCall = rows.find((row) => row.call_id === '2.main')!;
+    expect(hungCall).toMatchObject({ result: 'failed', failure_reason: 'browser_crashed' });
+    expect(hungCall.failure_detail).toMatch(/page p1 hung: no answer to a \w+ command within 3000 ms/);
+    for (const id of ids.filter((id) => id !== '2.main')) expect(rows.find((row) => row.call_id === id), `${id}\n${log.lines.join('\n')}`).toMatchObject({ result: 'success' });
     // Reported as it happened, and the step that ran into it says why.
-    expect(events.some((e) => e.type === 'log' && e.level === 'warn' && /page p1: page p1 hung/.test(e.message))).toBe(true);
+    const warning = events.find((e): e is Extract<RunEvent, { type: 'log' }> => e.type === 'log' && e.level === 'warn' && /page p1: page p1 hung/.test(e.message));
+    expect(warning).toBeDefined();
     expect(outcome.steps.find((s) => s.iteration === 2 && !s.ok)?.detail).toMatch(/hung/);
-    // Recycled: the hung page is gone from the browser; the same browser carried on with a new page.
-    expect(await hungPageStillOpen()).toBe(false);
+    // Recycled: seen from a second DevTools client while the browser lived, the hung page was open when it
+    // hung (so the look can see an open page), then gone within the pool's close timeout (5 s) of the
+    // warning, with the new agent page in its place; still so during the last call.
+    expect(openWhenHung).toBe(true);
+    expect(hungPageClosedAtMs, 'the hung page was still open at the last call').toBeDefined();
+    expect(hungPageClosedAtMs! - warning!.atMs).toBeLessThan(5_000);
+    expect(duringLastCall).toEqual({ connected: true, hungPageOpen: false, agentPages: 1 });
     expect(log.browserPids()).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(processesInGroups(log.browserPids())).toEqual([]);
@@ -147,22 +173,33 @@ describe('pages recycled during a long run (Chromium allows 500 peer connections
   });
 });
 
+/** The hung page, seen from a second DevTools client: whether it is still open, and how many agent pages the browser has. */
+interface HungPage {
+  connected(): boolean;
+  isOpen(): boolean;
+  agentPages(): number;
+  disconnect(): Promise<void>;
+}
+
 /**
  * Hangs the agent page from outside, as a runaway script would: a second
  * DevTools client (found through the browser's DevToolsActivePort file)
- * evaluates `while (true) {}` in it. Returns a check that the page is still open.
+ * evaluates `while (true) {}` in it.
  */
-async function hangAgentPage(browserPid: number): Promise<() => Promise<boolean>> {
+async function hangAgentPage(browserPid: number): Promise<HungPage> {
   const cmdline = readFileSync(`/proc/${browserPid}/cmdline`, 'utf8').split('\0');
   const profile = cmdline.find((arg) => arg.startsWith('--user-data-dir='))!.slice('--user-data-dir='.length);
   const [port, path] = readFileSync(join(profile, 'DevToolsActivePort'), 'utf8').trim().split('\n');
   const browser = await puppeteer.connect({ browserWSEndpoint: `ws://127.0.0.1:${port}${path}`, protocolTimeout: 120_000 });
+  const agentPageTargets = () => browser.targets().filter((t) => t.type() === 'page' && t.url().startsWith('http://127.0.0.1:'));
+  const targetIdOf = (target: unknown) => (target as { _targetId: string })._targetId;
   const [page] = (await browser.pages()).filter((p) => p.url().startsWith('http://127.0.0.1:'));
-  const targetId = (page!.target() as unknown as { _targetId: string })._targetId;
+  const targetId = targetIdOf(page!.target());
   void page!.evaluate('while (true) {}').catch(() => undefined);
-  return async () => {
-    const open = browser.connected && browser.targets().some((t) => (t as unknown as { _targetId: string })._targetId === targetId);
-    await browser.disconnect().catch(() => undefined);
-    return open;
+  return {
+    connected: () => browser.connected,
+    isOpen: () => browser.connected && browser.targets().some((t) => targetIdOf(t) === targetId),
+    agentPages: () => agentPageTargets().length,
+    disconnect: () => browser.disconnect().catch(() => undefined),
   };
 }

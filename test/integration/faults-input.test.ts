@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { prepareOutDir } from '../../src/report/outDir.js';
-import { expectRefused } from './faultsSupport.js';
-import { ROOT, runCli, tempDir, writeScenario } from './support.js';
+import { RUN_OWNED_FILES } from '../../src/report/runOwnedFiles.js';
+import { expectRefused, freePort } from './faultsSupport.js';
+import { readJson, ROOT, runCli, tempDir, writeScenario } from './support.js';
 
 // Bad input and a bad place to write, through the real CLI: each is refused with
 // exit 2, one line naming the place, a hint with the fix, and nothing started
@@ -118,7 +119,7 @@ describe('media fixtures (--media-dir, and the shipped fixtures/)', () => {
 
 describe('conflicting or bad options', () => {
   it('--insecure-tls with a ws:// target, or with a CA file; --iterations 0; --target without --domain', async () => {
-    const run = await runCli(['run', SCENARIO, '--out', join(out, 'opts'), '--insecure-tls', '--target', 'ws://127.0.0.1:5066', '--iterations', '0']);
+    const run = await runCli(['run', SCENARIO, '--out', join(out, 'opts'), '--insecure-tls', '--target', 'ws://127.0.0.1:5066', '--iterations', '0', '--log-level', 'debug']);
     expectRefused(
       run,
       'error: 3 problems with the options',
@@ -136,12 +137,12 @@ roles:
 steps:
   - register: alice
 `);
-    expectRefused(await runCli(['run', withCa, '--out', join(out, 'opts2'), '--insecure-tls']), '--insecure-tls: conflicts with target.caFile in the scenario');
+    expectRefused(await runCli(['run', withCa, '--out', join(out, 'opts2'), '--insecure-tls', '--log-level', 'debug']), '--insecure-tls: conflicts with target.caFile in the scenario');
   });
 
   it('--metrics-port out of range and --concurrency given as a word: exit 2, no out dir, the value shown as given', async () => {
     const dir = join(out, 'opts3');
-    const run = await runCli(['run', SCENARIO, '--out', dir, '--metrics-port', '99999', '--concurrency', 'many']);
+    const run = await runCli(['run', SCENARIO, '--out', dir, '--metrics-port', '99999', '--concurrency', 'many', '--log-level', 'debug']);
     expectRefused(
       run,
       'error: 2 problems with the options',
@@ -167,10 +168,10 @@ steps:
   });
 
   it('--secrets: a missing file, a malformed line (its value never shown), a name neither there nor in the environment', async () => {
-    expectRefused(await runCli(['run', SCENARIO, '--out', join(out, 's1'), '--secrets', join(out, 'nope.env')]), `error: --secrets ${join(out, 'nope.env')}: file not found`);
+    expectRefused(await runCli(['run', SCENARIO, '--out', join(out, 's1'), '--secrets', join(out, 'nope.env'), '--log-level', 'debug']), `error: --secrets ${join(out, 'nope.env')}: file not found`);
     const secrets = join(out, 'bad.env');
     writeFileSync(secrets, '# test\nALICE_PASSWORD=ok\nthis line has no equals sign Sup3rSecretValue\n', { mode: 0o600 });
-    const malformed = await runCli(['run', SCENARIO, '--out', join(out, 's2'), '--secrets', secrets]);
+    const malformed = await runCli(['run', SCENARIO, '--out', join(out, 's2'), '--secrets', secrets, '--log-level', 'debug']);
     expectRefused(malformed, `error: --secrets ${secrets}:3: expected NAME=value`);
     expect(malformed.stderr).not.toContain('Sup3rSecretValue');
     writeFileSync(secrets, 'OTHER=x\n', { mode: 0o600 });
@@ -182,6 +183,65 @@ steps:
   - register: alice
 `);
     expectRefused(await runCli(['validate', file, '--secrets', secrets]), 'roles.alice.accounts[0].passwordEnv: environment variable CW_TEST_ALICE_PASSWORD is not set');
+  });
+});
+
+describe("an earlier run's verdict in --out", () => {
+  // One real run that passed, copied into a folder per case: the PASS verdict CI must never read again.
+  const passed = join(out, 'passed');
+  const earlierPass = (name: string) => {
+    const dir = join(out, name);
+    cpSync(passed, dir, { recursive: true });
+    return dir;
+  };
+  /** Nothing of the earlier run is left (a run that got as far as its reporters leaves header-only CSV files); summary.json and junit.xml are this run's error. */
+  const expectErrorVerdict = (dir: string, exitCode: number, type: string, ...texts: string[]) => {
+    const files = readdirSync(dir);
+    expect(files).toEqual(expect.arrayContaining(['junit.xml', 'summary.json']));
+    for (const csv of files.filter((name) => name.endsWith('.csv'))) expect(readFileSync(join(dir, csv), 'utf8').trim().split('\n'), csv).toHaveLength(1);
+    expect(files.filter((name) => !name.endsWith('.csv')).sort()).toEqual(['junit.xml', 'summary.json']);
+    const summary = readJson(join(dir, 'summary.json'));
+    expect(summary).toMatchObject({ exitCode, error: { exitCode, type }, calls: { total: 0 } });
+    for (const text of texts) expect(summary.error.message).toContain(text);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<testsuites name="callwright" tests="1" failures="0" errors="1"');
+    expect(junit).toContain(`<property name="exitCode" value="${exitCode}"/>`);
+    expect(junit).toMatch(new RegExp(`<error type="${type}" message="exit ${exitCode} \\(`));
+    for (const text of texts) expect(junit).toContain(text);
+  };
+
+  it('a run that passed writes only files the run owns (the list a later run clears)', async () => {
+    const run = await runCli(['run', SCENARIO, '--out', passed, '--log-level', 'debug']);
+    expect(run.code, run.stderr).toBe(0);
+    const written = readdirSync(passed);
+    expect(written).toEqual(expect.arrayContaining(['summary.json', 'junit.xml', 'report.html', 'calls.csv']));
+    expect(written.filter((name) => !RUN_OWNED_FILES.includes(name) && name !== 'sip')).toEqual([]);
+    expect(readJson(join(passed, 'summary.json')).exitCode).toBe(0);
+  });
+
+  it('bad input (options, the scenario, a fixture): exit 2, no PASS left, summary.json and junit.xml say exit 2 and why', async () => {
+    const options = earlierPass('stale-options');
+    expectRefused(await runCli(['run', SCENARIO, '--out', options, '--iterations', '0', '--log-level', 'debug']), '--iterations: must be a whole number of at least 1, got 0');
+    expectErrorVerdict(options, 2, 'bad_input', '--iterations: must be a whole number of at least 1, got 0');
+
+    const broken = writeScenario(out, 'broken', 'name: broken\nroles: {}\nsteps: []\n');
+    const scenario = earlierPass('stale-scenario');
+    expectRefused(await runCli(['run', broken, '--out', scenario, '--log-level', 'debug']));
+    expectErrorVerdict(scenario, 2, 'bad_input');
+    expect(readJson(join(scenario, 'summary.json')).info).toMatchObject({ scenario: 'broken', scenarioFile: broken });
+
+    const fixture = earlierPass('stale-fixture');
+    expectRefused(await runCli(['run', SCENARIO, '--out', fixture, '--media-dir', join(out, 'no-such-media'), '--log-level', 'debug']), 'media fixture');
+    expectErrorVerdict(fixture, 2, 'bad_input', 'media fixture');
+  });
+
+  it('broken infrastructure (an unreachable --target): exit 3, no PASS left, summary.json and junit.xml say exit 3 and why', async () => {
+    const dir = earlierPass('stale-infra');
+    const port = await freePort(); // released: nothing listens there
+    const run = await runCli(['run', SCENARIO, '--out', dir, '--target', `ws://127.0.0.1:${port}`, '--domain', 'callwright.test', '--log-level', 'debug']);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.browserPids).toEqual([]);
+    expectErrorVerdict(dir, 3, 'infrastructure', `ws://127.0.0.1:${port}`);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EmbeddedSipServer } from '../../src/server/index.js';
@@ -42,8 +42,18 @@ steps:
   - hangup: alice
 `;
 
+/** An earlier run's passing verdict in the folder: a stopped run must not leave it to be read as its own. */
+function earlierPass(dir: string): void {
+  mkdirSync(join(dir, 'sip'), { recursive: true });
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ exitCode: 0, interrupted: false }));
+  writeFileSync(join(dir, 'junit.xml'), '<testsuites name="callwright" tests="1" failures="0" errors="0"><testsuite name="old" tests="1" failures="0" errors="0"><testcase name="run"/></testsuite></testsuites>\n');
+  writeFileSync(join(dir, 'report.html'), '<p>PASS</p>\n');
+  writeFileSync(join(dir, 'thresholds.json'), '[]\n');
+  writeFileSync(join(dir, 'sip', 'old.1.log'), 'INVITE\n');
+}
+
 describe('a stop signal mid-call', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s: hangs up (BYE on the wire), unregisters, flushes the reports, exits 1, leaves no Chromium', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s: hangs up (BYE on the wire), unregisters, flushes the reports, exits 130 (interrupted, not 1), leaves no Chromium', async (signal) => {
     const { server, port, wire } = await tappedServer();
     const file = writeScenario(out, `stop-${signal}`, longCall(`stop-${signal}`, port));
     const dir = join(out, `stop-${signal}`);
@@ -61,7 +71,7 @@ describe('a stop signal mid-call', () => {
     allBrowserPids.push(...run.browserPids);
     expect(sent).toBe(true);
     expect(Date.now() - started).toBeLessThan(45_000);
-    expect(run.code, run.stderr).toBe(1);
+    expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toContain(`${signal}: stopping`);
 
     // On the wire (kept in the out folder for a failing run): one BYE, from the caller, answered 200
@@ -79,7 +89,11 @@ describe('a stop signal mid-call', () => {
 
     // Reports flushed, the interrupted call in them.
     const summary = readJson(join(dir, 'summary.json'));
-    expect(summary.interrupted).toBe(true);
+    expect(summary).toMatchObject({ interrupted: true, exitCode: 130 });
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<property name="exitCode" value="130"/>');
+    expect(junit).toContain('<error type="interrupted"');
+    expect(run.stdout).toContain('(exit 130: interrupted) - interrupted');
     const calls = readCsv(join(dir, 'calls.csv'));
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ call_id: '1.main', sip_status: '200' });
@@ -90,11 +104,13 @@ describe('a stop signal mid-call', () => {
     expect(processesInGroups(run.browserPids)).toEqual([]);
   });
 
-  it('a second signal stops at once: exit 130, browsers killed', async () => {
+  it("a second signal stops at once: exit 130, browsers killed, junit.xml says so, no earlier run's verdict left", async () => {
     const { port } = await tappedServer();
     const file = writeScenario(out, 'stop-twice', longCall('stop-twice', port));
+    const dir = join(out, 'stop-twice');
+    earlierPass(dir);
     let sent = false;
-    const run = await runCli(['run', file, '--out', join(out, 'stop-twice'), '--log-level', 'debug'], {
+    const run = await runCli(['run', file, '--out', dir, '--log-level', 'debug'], {
       timeoutMs: 60_000,
       onStderr: (text, child) => {
         if (!sent && text.includes('ok   #1 expect established')) {
@@ -111,5 +127,12 @@ describe('a stop signal mid-call', () => {
     expect(run.browserPids.length).toBeGreaterThan(0);
     // SIGKILL is delivered at once, but a process takes a moment to go.
     expect(await processesGone(run.browserPids, 2_000)).toEqual([]);
+
+    // No reports, so no summary.json (merge counts such a shard as crashed); junit.xml tells CI what happened.
+    const left = readdirSync(dir);
+    for (const file of ['summary.json', 'report.html', 'thresholds.json', 'sip']) expect(left).not.toContain(file);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<property name="exitCode" value="130"/>');
+    expect(junit).toContain('<error type="interrupted" message="exit 130 (interrupted): stopped at once by a second SIGTERM: browsers killed, no reports written');
   });
 });

@@ -109,8 +109,9 @@ steps:
 
   it('with --insecure-tls: the call goes through, and a loud warning says checks are off', async () => {
     const { selfSigned } = await setup();
-    const run = await runCli(['run', callScenario('wss-insecure', selfSigned), '--out', join(out, 'wss-insecure'), '--insecure-tls', '--log-level', 'info'], { timeoutMs: 60_000 });
+    const run = await runCli(['run', callScenario('wss-insecure', selfSigned), '--out', join(out, 'wss-insecure'), '--insecure-tls', '--log-level', 'debug'], { timeoutMs: 60_000 });
     allBrowserPids.push(...run.browserPids);
+    expect(run.browserPids.length, 'its Chromium is in the leak check (needs --log-level debug)').toBeGreaterThan(0);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`warn: TLS certificate checks are OFF for ${selfSigned} (--insecure-tls / target.insecureTls)`);
   });

@@ -159,7 +159,7 @@ describe('callwright merge of a complete sharded run', () => {
     expect(readSummaryJson(join(shards, 'shard-3', 'summary.json')).exitCode).toBe(99);
     expect(await cli(reportCommand, ['report', join(root, 'verdicts', 'whole'), '--quiet'])).toBe(0);
     expect(await cli(mergeCommand, ['merge', shards, '--out', join(root, 'verdicts', 'merged'), '--quiet'])).toBe(0);
-    expect(stdout).toBe('smoke: PASS (exit 0: pass), 19.0s\n');
+    expect(stdout).toBe(`PASS smoke (exit 0); reports: ${join(root, 'verdicts', 'merged')}\n`);
   });
 
   it('writes each CSV file once with one header, rows in time order, and the SIP logs of every shard', async () => {
@@ -197,7 +197,7 @@ describe('callwright merge of a complete sharded run', () => {
       [3, 10, 1, 99],
     ]);
     expect(summary.calls.byReason).toEqual({ sip_status: 1, timeout: 1 });
-    expect(stdout).toBe('smoke: PASS (exit 0: pass), 19.0s\n');
+    expect(stdout).toBe(`PASS smoke (exit 0); reports: ${join(root, 'files', 'merged')}\n`);
   });
 
   it('judges by --threshold, exits 99 like the unsplit run, and `report` of the merged folder agrees', async () => {
@@ -273,7 +273,7 @@ describe('callwright merge of an incomplete run', () => {
     const shards = join(root, 'passing', 'shards');
     for (const [offset, part] of splitRun(run, 3).entries()) if (offset !== 1) await writeRun(join(shards, `shard-${offset + 1}`), part);
     expect(await cli(mergeCommand, ['merge', shards, '--out', join(root, 'passing', 'merged'), '--quiet'])).toBe(3);
-    expect(stdout).toBe('smoke: FAIL (exit 3: infrastructure failure) - INCOMPLETE (2 of 3 shards), 8.5s\n');
+    expect(stdout).toBe(`FAIL smoke (exit 3) - INCOMPLETE (2 of 3 shards); reports: ${join(root, 'passing', 'merged')}\n`);
   });
 
   it('passes the JUnit schema with error testcases for missing shards', async (context) => {

@@ -113,6 +113,7 @@ describe('cheaper media', () => {
     const out = setAudioPtime(offer, 60);
     const audio = out.slice(out.indexOf('m=audio'), out.indexOf('m=video'));
     expect(audio.match(/a=(max)?ptime:\d+/g)).toEqual(['a=ptime:60', 'a=maxptime:60']);
+    expect(out).toContain('\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n'); // (without it the next line would look at the last character)
     expect(out.slice(out.indexOf('m=video'))).not.toContain('ptime');
     expect(out.endsWith('\r\n')).toBe(true);
     expect(setAudioPtime(out, 60)).toBe(out);

@@ -31,7 +31,8 @@ function problemsOf(text: string): string[] {
     return [];
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    return error.problems.map((p) => p.replace(`${file}: `, ''));
+    // Without the `file:LINE:COL: ` each problem starts with (the loader's tests check the positions).
+    return error.problems.map((p) => (p.startsWith(file) ? p.slice(file.length).replace(/^(?::\d+:\d+)?: /, '') : p));
   }
 }
 

@@ -122,7 +122,7 @@ export const capacityCommand: CallwrightCommand<CapacityArgs> = {
       writeFileSync(join(outDir, 'capacity.csv'), capacityCsv(report.steps));
       for (const line of describeCapacity(report)) process.stdout.write(line + '\n');
       process.stdout.write(`  reports: ${outDir}\n`);
-      if (report.interrupted) return ExitCode.failed;
+      if (report.interrupted) return ExitCode.interrupted;
       if (args.require !== undefined && (report.lastGood?.level ?? 0) < args.require) {
         process.stderr.write(`capacity ${report.lastGood?.level ?? 0} is below --require ${args.require}\n`);
         return ExitCode.failed;
@@ -134,7 +134,8 @@ export const capacityCommand: CallwrightCommand<CapacityArgs> = {
   },
 };
 
-function capacityLevels(scenario: Scenario, mode: 'concurrency' | 'rate', args: CapacityArgs): number[] {
+/** The levels to try, from --levels or --start/--step/--max (defaults from the accounts), ascending and without repeats. */
+export function capacityLevels(scenario: Scenario, mode: 'concurrency' | 'rate', args: CapacityArgs): number[] {
   const accounts = Math.min(...Object.values(scenario.roles).map((role) => role.accounts.length));
   let levels: number[];
   if (args.levels !== undefined) {

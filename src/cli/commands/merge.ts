@@ -1,9 +1,9 @@
 import type { Argv } from 'yargs';
 import { mergeRun, shardThresholdSpecs } from '../../report/mergeRun.js';
 import { readShardSet, type ShardSet } from '../../report/mergeInputs.js';
-import { formatSummaryTable, summaryObject, summaryStyleFor } from '../../report/summaryTable.js';
+import { formatSummaryTable, summaryObject, summaryStyleFor, verdictLine } from '../../report/summaryTable.js';
 import { loadScenario } from '../../scenario/index.js';
-import { mergeThresholdSpecs, parseThresholds, thresholdsFromOptions, type ThresholdSpec } from '../../verdict/index.js';
+import { parseRunThresholds, parseThresholds, type ParsedThreshold } from '../../verdict/index.js';
 import type { CallwrightCommand } from '../command.js';
 
 export interface MergeArgs {
@@ -59,15 +59,14 @@ export const mergeCommand: CallwrightCommand<MergeArgs> = {
       ) as unknown as Argv<MergeArgs>,
   run: async (args) => {
     const set = readShardSet(args.dirs, args.out);
-    const { spec, source } = await thresholdSpec(args, set);
-    const merged = await mergeRun(set, args.out, parseThresholds(spec, source));
+    const merged = await mergeRun(set, args.out, await judgedBy(args, set));
     for (const note of merged.notes) process.stderr.write(`warning: ${note}\n`);
     const table = formatSummaryTable(merged.summary, merged.calls, merged.steps, merged.thresholds, summaryStyleFor(process.stdout));
     if (args.json) {
       const reports = { ...merged.paths, files: merged.files, sipFiles: merged.sipFiles };
       process.stdout.write(`${JSON.stringify({ ...summaryObject(merged.summary, merged.calls, merged.steps, merged.thresholds), reports }, null, 2)}\n`);
     } else if (args.quiet) {
-      process.stdout.write(`${table.split('\n')[0]}\n`);
+      process.stdout.write(`${verdictLine(merged.summary)}\n`);
     } else {
       process.stdout.write(table);
       process.stderr.write(`wrote ${args.out}: ${merged.files.map((file) => `${file.file} (${file.rows} rows)`).join(', ')}, ${merged.sipFiles} SIP logs, summary.json, thresholds.json, junit.xml, report.html\n`);
@@ -76,12 +75,13 @@ export const mergeCommand: CallwrightCommand<MergeArgs> = {
   },
 };
 
-async function thresholdSpec(args: MergeArgs, set: ShardSet): Promise<{ spec: Record<string, ThresholdSpec[]>; source: string }> {
-  const fromOptions = thresholdsFromOptions(args.threshold ?? []);
+/** --scenario's and --threshold's thresholds (a bad option named as the option), else the shards' own thresholds.json. */
+async function judgedBy(args: MergeArgs, set: ShardSet): Promise<ParsedThreshold[]> {
   if (args.scenario !== undefined) {
     const scenario = await loadScenario(args.scenario);
-    return { spec: mergeThresholdSpecs(scenario.thresholds, fromOptions), source: args.threshold?.length ? `${args.scenario} and --threshold` : args.scenario };
+    return parseRunThresholds(scenario.thresholds, args.scenario, args.threshold ?? []);
   }
-  if (args.threshold?.length) return { spec: fromOptions, source: '--threshold' };
-  return shardThresholdSpecs(set);
+  if (args.threshold?.length) return parseRunThresholds({}, '--threshold', args.threshold);
+  const { spec, source } = shardThresholdSpecs(set);
+  return parseThresholds(spec, source);
 }

@@ -4,7 +4,7 @@ import { readRunFiles } from '../../report/runFiles.js';
 import { writeRunReports } from '../../report/runReports.js';
 import { formatSummaryTable, summaryObject, summaryStyleFor } from '../../report/summaryTable.js';
 import { readThresholdSpecs } from '../../report/thresholdsJson.js';
-import { evaluateThresholds, mergeThresholdSpecs, parseThresholds, thresholdsFromOptions, verdictExitCode, type ThresholdSpec } from '../../verdict/index.js';
+import { evaluateThresholds, parseRunThresholds, parseThresholds, verdictExitCode, type ParsedThreshold } from '../../verdict/index.js';
 import type { CallwrightCommand } from '../command.js';
 
 export interface ReportArgs {
@@ -40,9 +40,8 @@ export const reportCommand: CallwrightCommand<ReportArgs> = {
       .conflicts('json', 'quiet') as unknown as Argv<ReportArgs>,
   run: async (args) => {
     const files = await readRunFiles(args.out);
-    const { spec, source } = await thresholdSpec(args);
     // Judged as the run judged itself: harness_saturated counts the saturated windows recorded in summary.json.
-    const thresholds = evaluateThresholds(parseThresholds(spec, source), { ...files, harnessSaturatedCount: files.summary.harness?.windows.length ?? 0 });
+    const thresholds = evaluateThresholds(await judgedBy(args), { ...files, harnessSaturatedCount: files.summary.harness?.windows.length ?? 0 });
     const paths = await writeRunReports(args.out, { ...files, thresholds }, { thresholdsJson: false });
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ ...summaryObject(files.summary, files.calls, files.steps, thresholds), reports: paths }, null, 2)}\n`);
@@ -54,12 +53,12 @@ export const reportCommand: CallwrightCommand<ReportArgs> = {
   },
 };
 
-async function thresholdSpec(args: ReportArgs): Promise<{ spec: Record<string, ThresholdSpec[]>; source: string }> {
-  const fromOptions = thresholdsFromOptions(args.threshold ?? []);
+/** --scenario's and --threshold's thresholds (a bad option named as the option), else the run' own thresholds.json. */
+async function judgedBy(args: ReportArgs): Promise<ParsedThreshold[]> {
   if (args.scenario !== undefined) {
     const scenario = await loadScenario(args.scenario);
-    return { spec: mergeThresholdSpecs(scenario.thresholds, fromOptions), source: args.threshold?.length ? `${args.scenario} and --threshold` : args.scenario };
+    return parseRunThresholds(scenario.thresholds, args.scenario, args.threshold ?? []);
   }
-  if (args.threshold?.length) return { spec: fromOptions, source: '--threshold' };
-  return { spec: readThresholdSpecs(args.out) ?? {}, source: `${args.out}/thresholds.json` };
+  if (args.threshold?.length) return parseRunThresholds({}, '--threshold', args.threshold);
+  return parseThresholds(readThresholdSpecs(args.out) ?? {}, `${args.out}/thresholds.json`);
 }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { LegRecord } from './legRecord.js';
+import { toLegSample } from './legSample.js';
+
+const T0 = 1_700_000_000_000;
+
+describe('toLegSample: the samples.csv and metrics view of a leg', () => {
+  it('nothing before the first getStats sample', () => {
+    expect(toLegSample('s', new LegRecord('1.main.alice', 'alice#0', 'alice', 'outgoing'))).toBeUndefined();
+  });
+
+  it('audio and video counters added up, lost packets never negative, audio rates from the last interval', () => {
+    const leg = new LegRecord('1.main.alice', 'alice#0', 'alice', 'outgoing');
+    leg.callKey = '1.main';
+    const sample = (packetsIn: number, packetsOut: number, energy: number) => ({
+      audioIn: { codec: 'opus', packetsReceived: packetsIn, bytesReceived: packetsIn * 100, packetsLost: -2, jitterSeconds: 0.004, audioLevel: 0.3, totalAudioEnergy: energy, totalSamplesReceived: packetsIn * 960, concealedSamples: 0 },
+      audioOut: { codec: 'opus', packetsSent: packetsOut, bytesSent: packetsOut * 90, roundTripTimeSeconds: 0.012 },
+      videoIn: { codec: 'VP8', packetsReceived: 300, bytesReceived: 30_000, packetsLost: 3, jitterSeconds: 0.01, framesDecoded: 150 },
+      videoOut: { codec: 'VP8', packetsSent: 310, bytesSent: 31_000, framesEncoded: 151 },
+      candidateRttSeconds: 0.001,
+    });
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0, sample: sample(0, 0, 0) });
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0 + 1000, sample: sample(50, 48, 0.02) });
+    expect(toLegSample('smoke', leg)).toEqual({
+      atMs: T0 + 1000,
+      scenario: 'smoke',
+      callId: '1.main',
+      legId: '1.main.alice',
+      role: 'alice',
+      direction: 'outgoing',
+      codecIn: 'opus',
+      codecOut: 'opus',
+      packetsReceived: 350,
+      packetsSent: 358,
+      bytesReceived: 35_000,
+      bytesSent: 35_320,
+      packetsLost: 3,
+      inPacketRate: 50,
+      outPacketRate: 48,
+      jitterSeconds: 0.004,
+      rttSeconds: 0.012,
+      audioLevel: 0.3,
+      audioEnergyRate: 0.02,
+      concealedRatio: 0,
+      videoFramesDecoded: 150,
+      videoFramesEncoded: 151,
+    });
+  });
+
+  it('a video-only leg names its video codecs; without RTCP the round trip is the candidate pair\'s; no call yet is an empty call id', () => {
+    const leg = new LegRecord('leg-b', 'bob#0', 'bob', 'incoming');
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0, sample: { videoIn: { codec: 'H264', packetsReceived: 10, bytesReceived: 1000, packetsLost: 0, jitterSeconds: 0, framesDecoded: 5 }, videoOut: { codec: 'VP9', packetsSent: 12, bytesSent: 1200, framesEncoded: 6 }, candidateRttSeconds: 0.002 } });
+    expect(toLegSample('s', leg)).toMatchObject({ callId: '', direction: 'incoming', codecIn: 'H264', codecOut: 'VP9', rttSeconds: 0.002, inPacketRate: 0, outPacketRate: 0, packetsReceived: 10, packetsSent: 12 });
+  });
+});
