@@ -36,7 +36,8 @@ export { runScenario, type RunOptions, type RunOutcome } from './runner/run.js';
 export { parseThresholds, thresholdsFromOptions, mergeThresholdSpecs, exitCodeMeaning, type ParsedThreshold, type ThresholdResult, type ThresholdSpec } from './verdict/index.js';
 
 /** What a run produces: a reporter sees every event and every finished call. */
-export type { Reporter, RunEvent, RunInfo, RunSummary, CallResult, StepResult, LegSample, FailureReason, ShardInfo } from './results.js';
+export type { Reporter, RunEnd } from './report/reporter.js';
+export type { RunEvent, RunInfo, RunSummary, CallResult, StepResult, LegSample, FailureReason, ShardInfo } from './results.js';
 
 /** Errors with an exit code and a hint; ExitCode lists the codes CI gates on. */
 export { CallwrightError, InputError, InfraError, ExitCode } from './errors.js';

@@ -360,16 +360,3 @@ export interface ShardFigures {
   peakMachineCpuCores?: number;
   cores?: number;
 }
-
-/**
- * Reporters see the run and never drive it. Every hook is optional; a hook
- * that throws is reported by the multiplexer and does not stop the run.
- */
-export interface Reporter {
-  readonly name: string;
-  onBegin?(info: RunInfo): void | Promise<void>;
-  onEvent?(event: RunEvent): void;
-  onCallEnd?(call: CallResult): void;
-  /** Called once; outputs are flushed and closed here. */
-  onEnd?(summary: RunSummary, calls: readonly CallResult[]): void | Promise<void>;
-}

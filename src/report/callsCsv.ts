@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { CallResult, CallRow, Reporter } from '../results.js';
+import type { CallResult, CallRow } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { CsvFile, fieldColumns, isoTime, type FieldHeaders } from './csvFile.js';
 
 export const CALLS_CSV = 'calls.csv';

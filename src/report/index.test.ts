@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import type { CallResult, Reporter, RunInfo, RunSummary } from '../results.js';
+import type { CallResult, RunInfo, RunSummary } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { createReporters } from './index.js';
 
 let root: string;
@@ -77,8 +78,9 @@ describe('createReporters', () => {
       const live = await (await fetch(reporters.metricsUrl!)).text();
       expect(live).toContain('callwright_calls_ended_total{scenario="smoke",result="success",reason="none"} 1');
 
-      await reporter.onEnd(summary, [call]);
-      expect(readdirSync(outDir).sort()).toEqual(['calls.csv', 'legs.csv', 'metrics.prom', 'samples.csv', 'steps.csv', 'summary.json']);
+      // Every file of the run comes out of the reporters, junit.xml, report.html and thresholds.json included.
+      await reporter.onEnd({ summary, calls: [call], steps: [], thresholds: [] });
+      expect(readdirSync(outDir).sort()).toEqual(['calls.csv', 'junit.xml', 'legs.csv', 'metrics.prom', 'report.html', 'samples.csv', 'steps.csv', 'summary.json', 'thresholds.json']);
       expect(JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')).aggregates.calls.callSetupSeconds.p50).toBe(0.2);
       expect(readFileSync(join(outDir, 'metrics.prom'), 'utf8')).toContain('callwright_call_setup_seconds_count{scenario="smoke"} 1');
       expect(seenByExtra).toEqual(['0.main']);

@@ -8,11 +8,13 @@ import { InputError } from '../errors.js';
 import { createMetricsRegistry } from '../metrics/definitions.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/metricsServer.js';
 import { DEFAULT_PUSH_INTERVAL_SECONDS } from '../metrics/periodicPush.js';
-import { PrometheusReporter } from '../metrics/prometheusReporter.js';
-import type { CallResult, Reporter } from '../results.js';
+import { PrometheusReporter } from './prometheusReporter.js';
+import type { CallResult } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { CallsCsvReporter } from './callsCsv.js';
 import { LegsCsvReporter } from './legsCsv.js';
 import { ReporterMultiplexer } from './multiplexer.js';
+import { RunReportsReporter } from './runReports.js';
 import { prepareOutDir } from './outDir.js';
 import { withoutUrlCredentials } from '../common/redact.js';
 import { SamplesCsvReporter } from './samplesCsv.js';
@@ -26,7 +28,7 @@ export { LEGS_CSV } from './legsCsv.js';
 export { SAMPLES_CSV } from './samplesCsv.js';
 export { STEPS_CSV } from './stepsCsv.js';
 export { SUMMARY_JSON, type SummaryDocument } from './summaryJson.js';
-export { METRICS_PROM } from '../metrics/prometheusReporter.js';
+export { METRICS_PROM } from './prometheusReporter.js';
 export { evidencePath, keepsEvidence, SIP_EVIDENCE_DIR, type SipEvidenceOptions } from './sipEvidence.js';
 
 /** The Pushgateway job name; the run id and shard go in the grouping key. */
@@ -108,6 +110,7 @@ export async function createReporters(outDir: string, options: ReporterOptions):
       new SummaryJsonReporter(outDir),
       new SipEvidenceReporter(outDir, { ...evidence, warn, secrets: options.evidence?.secrets ?? [] }),
       prometheus,
+      new RunReportsReporter(outDir),
       ...(options.extra ?? []),
     ],
     warn,

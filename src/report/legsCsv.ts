@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { CallResult, LegResult, Reporter } from '../results.js';
+import type { CallResult, LegResult } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { CsvFile, fieldColumns, isoTime, type FieldHeaders } from './csvFile.js';
 
 export const LEGS_CSV = 'legs.csv';

@@ -17,7 +17,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { METRICS_PROM } from '../metrics/prometheusReporter.js';
+import { METRICS_PROM } from './prometheusReporter.js';
 import type { CallResult, RunSummary, StepResult } from '../results.js';
 import { evaluateThresholds, type ThresholdResult } from '../verdict/evaluate.js';
 import { outcomeExitCode, verdictExitCode } from '../verdict/exitCodes.js';

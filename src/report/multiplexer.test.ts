@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CallResult, Reporter, RunEvent, RunInfo, RunSummary } from '../results.js';
+import type { CallResult, RunEvent, RunInfo, RunSummary } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { ReporterMultiplexer } from './multiplexer.js';
 
 const info = { runId: 'r', scenario: 's' } as RunInfo;
@@ -31,7 +32,7 @@ describe('ReporterMultiplexer', () => {
     await multiplexer.onBegin(info);
     multiplexer.onEvent(log);
     multiplexer.onCallEnd(call);
-    await multiplexer.onEnd(summary, [call]);
+    await multiplexer.onEnd({ summary, calls: [call], steps: [], thresholds: [] });
     for (const { seen } of [first, second]) expect(seen).toEqual(['begin', 'event:log', 'call:0.main', 'end']);
   });
 
@@ -56,7 +57,7 @@ describe('ReporterMultiplexer', () => {
     await expect(multiplexer.onBegin(info)).resolves.toBeUndefined();
     for (let index = 0; index < 3; index++) multiplexer.onEvent(log);
     multiplexer.onCallEnd(call);
-    await expect(multiplexer.onEnd(summary, [call])).resolves.toBeUndefined();
+    await expect(multiplexer.onEnd({ summary, calls: [call], steps: [], thresholds: [] })).resolves.toBeUndefined();
 
     expect(healthy.seen).toEqual(['begin', 'event:log', 'event:log', 'event:log', 'call:0.main', 'end']);
     expect(warnings).toEqual([
@@ -98,8 +99,22 @@ describe('ReporterMultiplexer', () => {
         order.push(`${name} done`);
       },
     });
-    await new ReporterMultiplexer([slow('a', 30), slow('b', 5)], () => undefined).onEnd(summary, []);
+    await new ReporterMultiplexer([slow('a', 30), slow('b', 5)], () => undefined).onEnd({ summary, calls: [], steps: [], thresholds: [] });
     expect(order).toEqual(['a start', 'b start', 'b done', 'a done']);
+  });
+
+  it('ends a reporter that reads the run files (report.html reads samples.csv) after the others have closed theirs', async () => {
+    const order: string[] = [];
+    const writer = (name: string, ms: number): Reporter => ({
+      name,
+      onEnd: async () => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        order.push(`${name} closed`);
+      },
+    });
+    const reader: Reporter = { name: 'report.html', readsRunFiles: true, onEnd: () => void order.push('report.html read') };
+    await new ReporterMultiplexer([reader, writer('samples.csv', 30), writer('calls.csv', 5)], () => undefined).onEnd({ summary, calls: [], steps: [], thresholds: [] });
+    expect(order).toEqual(['calls.csv closed', 'samples.csv closed', 'report.html read']);
   });
 
   it('is not broken by a warn callback that throws', async () => {

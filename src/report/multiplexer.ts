@@ -1,4 +1,5 @@
-import type { CallResult, Reporter, RunEvent, RunInfo, RunSummary } from '../results.js';
+import type { CallResult, RunEvent, RunInfo } from '../results.js';
+import type { Reporter, RunEnd } from './reporter.js';
 
 export type ReporterHook = 'onBegin' | 'onEvent' | 'onCallEnd' | 'onEnd';
 
@@ -42,9 +43,14 @@ export class ReporterMultiplexer implements Reporter {
     for (const reporter of this.reporters) this.call(reporter, 'onCallEnd', () => reporter.onCallEnd?.(call));
   }
 
-  /** Waits for every reporter (in parallel); never rejects. */
-  async onEnd(summary: RunSummary, calls: readonly CallResult[]): Promise<void> {
-    await this.all('onEnd', (reporter) => reporter.onEnd?.(summary, calls));
+  /**
+   * Waits for every reporter (in parallel), then for those that read the
+   * others' files (report.html reads samples.csv); never rejects.
+   */
+  async onEnd(end: RunEnd): Promise<void> {
+    const readers = this.reporters.filter((reporter) => reporter.readsRunFiles);
+    await this.all('onEnd', (reporter) => reporter.onEnd?.(end), this.reporters.filter((reporter) => !reporter.readsRunFiles));
+    await this.all('onEnd', (reporter) => reporter.onEnd?.(end), readers);
     for (const failure of this.failuresByKey.values()) {
       if (failure.count > 1) {
         this.safeWarn(`reporter "${failure.reporter}" failed ${failure.count} times in ${failure.hook} during the run`);
@@ -52,8 +58,8 @@ export class ReporterMultiplexer implements Reporter {
     }
   }
 
-  private async all(hook: ReporterHook, invoke: (reporter: Reporter) => unknown): Promise<void> {
-    await Promise.all(this.reporters.map((reporter) => this.call(reporter, hook, () => invoke(reporter))));
+  private async all(hook: ReporterHook, invoke: (reporter: Reporter) => unknown, reporters: readonly Reporter[] = this.reporters): Promise<void> {
+    await Promise.all(reporters.map((reporter) => this.call(reporter, hook, () => invoke(reporter))));
   }
 
   /** Runs one hook; resolves (never rejects) when an async hook settles. */

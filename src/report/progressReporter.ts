@@ -3,7 +3,8 @@
  * redrawn in place; elsewhere (CI logs) one plain line every few seconds.
  * Never stdout: that carries the summary and --json, and must stay clean.
  */
-import type { CallResult, FailureReason, Reporter, RunEvent, RunInfo, RunSummary } from '../results.js';
+import type { CallResult, FailureReason, RunEvent, RunInfo } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { formatRatio } from '../common/format.js';
 
 /** The little of a stream it needs; process.stderr fits. */
@@ -99,7 +100,7 @@ export class ProgressReporter implements Reporter {
   }
 
   /** The last line (off a terminal) or a cleared line (on one): the summary follows on stdout. */
-  onEnd(_summary?: RunSummary): void {
+  onEnd(): void {
     this.stop();
     if (this.tty) {
       if (this.lineShown) this.stream.write(CLEAR_LINE);

@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRICS_PROM } from '../metrics/prometheusReporter.js';
+import { METRICS_PROM } from './prometheusReporter.js';
 import { CALLS_CSV } from './callsCsv.js';
 import { REPORT_HTML } from './htmlReport.js';
 import { JUNIT_XML } from './junitXml.js';
@@ -20,7 +20,7 @@ import { STEPS_CSV } from './stepsCsv.js';
 import { SUMMARY_JSON } from './summaryJson.js';
 import { THRESHOLDS_JSON } from './thresholdsJson.js';
 
-/** Written by the reporters (src/report/index.ts, statsCsv.ts, metrics/prometheusReporter.ts) and writeRunReports. */
+/** Written by the reporters (src/report/index.ts, statsCsv.ts, prometheusReporter.ts, runReports.ts). */
 export const RUN_OWNED_FILES: readonly string[] = [
   CALLS_CSV,
   STEPS_CSV,

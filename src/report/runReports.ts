@@ -1,25 +1,22 @@
 /**
- * The reports made from a finished run, in one call: junit.xml, report.html
- * and thresholds.json. The run calls it at its end; `callwright report`
- * calls it with the same data read back from the CSV files.
+ * The reports made from a finished run: junit.xml, report.html and
+ * thresholds.json. During a run they are one more reporter (RunReportsReporter,
+ * whose onEnd runs after the CSV files are closed: report.html reads
+ * samples.csv); `callwright report` and `merge` call writeRunReports with the
+ * same data read back from the files.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CallResult, RunSummary, StepResult } from '../results.js';
-import type { ThresholdResult } from '../verdict/evaluate.js';
 import { MediaTimeline } from './html/timeSeries.js';
 import { writeHtmlReport } from './htmlReport.js';
 import { writeJunitXml } from './junitXml.js';
 import { readSamplesCsv } from './runFiles.js';
 import { SAMPLES_CSV } from './samplesCsv.js';
 import { writeThresholdsJson } from './thresholdsJson.js';
+import type { Reporter, RunEnd } from './reporter.js';
 
-export interface RunReportsInput {
-  summary: RunSummary;
-  calls: readonly CallResult[];
-  steps: readonly StepResult[];
-  thresholds: readonly ThresholdResult[];
-}
+/** What the reports are made from: the run's end (reporter.ts). */
+export type RunReportsInput = RunEnd;
 
 export interface RunReportPaths {
   junit: string;
@@ -49,4 +46,16 @@ export async function mediaTimelineFromCsv(path: string, originMs: number): Prom
   if (!existsSync(path)) return timeline;
   for await (const sample of readSamplesCsv(path)) timeline.add(sample);
   return timeline;
+}
+
+/** junit.xml, report.html and thresholds.json of a run, written at its end; a failure is contained like any reporter's. */
+export class RunReportsReporter implements Reporter {
+  readonly name = 'junit.xml, report.html, thresholds.json';
+  readonly readsRunFiles = true;
+
+  constructor(private readonly outDir: string) {}
+
+  async onEnd(end: RunEnd): Promise<void> {
+    await writeRunReports(this.outDir, end);
+  }
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { LegSample, Reporter, RunEvent } from '../results.js';
+import type { LegSample, RunEvent } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { CsvFile, fieldColumns, isoTime, type CsvColumn, type FieldHeaders } from './csvFile.js';
 
 export const SAMPLES_CSV = 'samples.csv';

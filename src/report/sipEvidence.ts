@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { REDACTED, redactAuthorizationHeaders } from '../protocol/sipRedaction.js';
-import type { CallResult, LegResult, Reporter, RunEvent } from '../results.js';
+import type { CallResult, LegResult, RunEvent } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { isoTime } from './csvFile.js';
 
 export const SIP_EVIDENCE_DIR = 'sip';

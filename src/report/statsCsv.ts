@@ -7,7 +7,8 @@
  */
 import { join } from 'node:path';
 import { CsvFile, type CsvColumn } from './csvFile.js';
-import { DROP_REASONS, FAILURE_REASONS, type CallResult, type DropReason, type FailureReason, type HarnessSample, type Reporter, type RunEvent, type RunInfo, type RunSummary } from '../results.js';
+import { DROP_REASONS, FAILURE_REASONS, type CallResult, type DropReason, type FailureReason, type HarnessSample, type RunEvent, type RunInfo } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { percentile } from '../common/statistics.js';
 
 export const STATS_CSV = 'stats.csv';
@@ -157,7 +158,7 @@ export class PeriodicStatsReporter implements Reporter {
     else this.count((c) => (c.failed++, call.failureReason && c.failedBy[call.failureReason]++));
   }
 
-  onEnd(_summary: RunSummary): void {
+  onEnd(): void {
     this.close();
   }
 

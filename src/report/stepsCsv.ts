@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Reporter, RunEvent, StepResult } from '../results.js';
+import type { RunEvent, StepResult } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { CsvFile, fieldColumns, isoTime, type FieldHeaders } from './csvFile.js';
 
 export const STEPS_CSV = 'steps.csv';

@@ -77,7 +77,7 @@ async function writeSummary(): Promise<SummaryDocument> {
   for (const [name, ok] of [['call bob', true], ['call bob', false], ['hang up', true]] as const) {
     reporter.onEvent({ type: 'stepEnd', step: step(name, ok) });
   }
-  await reporter.onEnd(summary, calls);
+  await reporter.onEnd({ summary, calls, steps: [], thresholds: [] });
   return JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as SummaryDocument;
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { CallResult, Reporter, RunEvent, RunSummary } from '../results.js';
+import type { CallResult, RunEvent, RunSummary } from '../results.js';
+import type { Reporter, RunEnd } from './reporter.js';
 import { aggregateCalls, StepTally, type CallAggregates, type StepOutcomes } from './aggregate.js';
 import { writeFileAtomically } from '../common/atomicWrite.js';
 import { withoutUrlCredentials } from '../common/redact.js';
@@ -34,7 +35,7 @@ export class SummaryJsonReporter implements Reporter {
     if (event.type === 'stepEnd') this.steps.add(event.step);
   }
 
-  async onEnd(summary: RunSummary, calls: readonly CallResult[]): Promise<void> {
+  async onEnd({ summary, calls }: RunEnd): Promise<void> {
     await writeSummaryJson(this.outDir, summary, calls, this.steps);
   }
 }

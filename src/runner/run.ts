@@ -4,7 +4,8 @@ import { InfraError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { fixturePaths } from '../preflight/fixtures.js';
 import { createReporters, type Reporters } from '../report/index.js';
-import type { CallResult, Reporter, RunEvent, RunInfo, ShardInfo, StepResult } from '../results.js';
+import type { CallResult, RunEvent, RunInfo, ShardInfo, StepResult } from '../results.js';
+import type { Reporter } from '../report/reporter.js';
 import type { Scenario } from '../scenario/types.js';
 import { abortingThresholds, parseThresholds, shouldAbort, type ParsedThreshold } from '../verdict/index.js';
 import { AgentDirectory } from './agentDirectory.js';
@@ -97,7 +98,7 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
       const info = runInfo({ url: scenario.target?.url ?? 'embedded (not started)', domain: scenario.target?.domain ?? '', embedded: !scenario.target });
       await reporters.reporter.onBegin(info);
       const idle = { ...facts, interrupted: false, iterations: { planned: 0, started: 0, passed: 0, failed: 0, dropped: 0 } };
-      return await finishRun(summarize(info, idle), idle, thresholds, { reporter: reporters.reporter, outDir, harnessSaturatedCount: 0 });
+      return await finishRun(summarize(info, idle), idle, thresholds, { reporter: reporters.reporter, harnessSaturatedCount: 0 });
     }
 
     // Reachable, and trusted if wss://, before any browser starts.
@@ -142,7 +143,7 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
     const harnessSummary = load.harnessSummary(facts.calls);
     if (loadSummary) summary.load = loadSummary;
     if (harnessSummary) summary.harness = harnessSummary;
-    return await finishRun(summary, ran, thresholds, { reporter: reporters.reporter, outDir, harnessSaturatedCount: harnessSummary?.windows.length ?? 0 });
+    return await finishRun(summary, ran, thresholds, { reporter: reporters.reporter, harnessSaturatedCount: harnessSummary?.windows.length ?? 0 });
   } finally {
     load.stop();
     load.stats.close();

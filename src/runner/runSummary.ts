@@ -6,7 +6,6 @@
 import { ExitCode } from '../errors.js';
 import type { CallResult, RunInfo, RunSummary, StepResult } from '../results.js';
 import type { ReporterMultiplexer } from '../report/index.js';
-import { writeRunReports } from '../report/runReports.js';
 import { evaluateThresholds, outcomeExitCode, verdictExitCode, type ParsedThreshold, type ThresholdResult } from '../verdict/index.js';
 
 export interface RunFacts {
@@ -55,12 +54,12 @@ export async function finishRun(
   summary: RunSummary,
   facts: RunFacts,
   thresholds: readonly ParsedThreshold[],
-  output: { reporter: ReporterMultiplexer; outDir: string; harnessSaturatedCount: number },
+  output: { reporter: ReporterMultiplexer; harnessSaturatedCount: number },
 ): Promise<RunOutcome> {
   const { calls, steps } = facts;
   const thresholdResults = evaluateThresholds(thresholds, { calls, steps, summary, harnessSaturatedCount: output.harnessSaturatedCount });
   summary.exitCode = verdictExitCode({ exitCode: outcomeExitCode(summary), interrupted: summary.interrupted }, thresholdResults);
-  await output.reporter.onEnd(summary, calls);
-  await writeRunReports(output.outDir, { summary, calls, steps, thresholds: thresholdResults });
+  // Every output, the CSV files first, then junit.xml, report.html and thresholds.json (RunReportsReporter).
+  await output.reporter.onEnd({ summary, calls, steps, thresholds: thresholdResults });
   return { summary, calls, steps, thresholds: thresholdResults };
 }

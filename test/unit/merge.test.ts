@@ -10,49 +10,25 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import yargs from 'yargs';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CallwrightCommand } from '../../src/cli/command.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mergeCommand } from '../../src/cli/commands/merge.js';
 import { reportCommand } from '../../src/cli/commands/report.js';
-import { InfraError, InputError } from '../../src/errors.js';
+import { InfraError } from '../../src/errors.js';
 import { percentile } from '../../src/common/statistics.js';
 import { parseCsv } from '../../src/report/csvRead.js';
 import { readCallsCsv, readSummaryJson } from '../../src/report/runFiles.js';
 import { writeRunReports } from '../../src/report/runReports.js';
 import type { FailureReason, LegResult } from '../../src/results.js';
 import { evaluateThresholds, parseThresholds, verdictExitCode, type ThresholdSpec } from '../../src/verdict/index.js';
+import { captureOutput, runCommandLine } from './cliHarness.js';
 import { writeRunDir, type RunDirExtras } from './runDir.js';
 import { RUN_START_MS, splitRun, syntheticRun, type SyntheticRun } from './syntheticRun.js';
 
 const root = mkdtempSync(join(tmpdir(), 'callwright-merge-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-let stdout: string;
-let stderr: string;
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
-
-/** Parses argv with real yargs and runs the command as bin.ts does; resolves to the exit code. */
-async function cli(command: CallwrightCommand<any>, argv: string[]): Promise<number> {
-  let exitCode = -1;
-  await yargs(argv)
-    .strict()
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new InputError(message);
-    })
-    .command(command.command as string, command.describe, command.builder, async (args) => {
-      exitCode = await command.run(args);
-    })
-    .parseAsync();
-  return exitCode;
-}
+const output = captureOutput();
+const cli = runCommandLine;
 
 /** Outcome threshold (failed calls judged by rate) and a quality one that shard 3 alone fails but the whole run holds. */
 const THRESHOLDS: Record<string, ThresholdSpec[]> = { call_success: ['rate>=0.9'], setup_time: ['p(95)<1.2s'] };
@@ -124,10 +100,10 @@ describe('callwright merge of a complete sharded run', () => {
     const out = join(root, 'complete', 'merged');
 
     expect(await cli(reportCommand, ['report', whole, '--json'])).toBe(0);
-    const unsplit = JSON.parse(stdout);
-    stdout = '';
+    const unsplit = JSON.parse(output.stdout());
+    output.clear();
     expect(await cli(mergeCommand, ['merge', shards, '--out', out, '--json'])).toBe(0);
-    const merged = JSON.parse(stdout);
+    const merged = JSON.parse(output.stdout());
 
     for (const figure of ['verdict', 'exitCode', 'durationSeconds', 'iterations', 'calls', 'steps', 'registrations', 'setupSeconds', 'pddSeconds', 'mos', 'jitterSeconds', 'packetLossRatio', 'failuresByReason', 'thresholds']) {
       expect(merged[figure], figure).toEqual(unsplit[figure]);
@@ -147,7 +123,7 @@ describe('callwright merge of a complete sharded run', () => {
     // Shard 3 alone missed setup_time (exit 99): the merged run is judged on all rows, and holds.
     expect(readSummaryJson(join(shards, 'shard-3', 'summary.json')).exitCode).toBe(99);
     expect(merged.thresholds.map((t: { passed: boolean }) => t.passed)).toEqual([true, true]);
-    expect(stderr).toBe('');
+    expect(output.stderr()).toBe('');
   });
 
   it("judges the joined rows, not the shards' verdicts: shard 3 alone fails its threshold (99), the run holds it (0)", async () => {
@@ -159,7 +135,7 @@ describe('callwright merge of a complete sharded run', () => {
     expect(readSummaryJson(join(shards, 'shard-3', 'summary.json')).exitCode).toBe(99);
     expect(await cli(reportCommand, ['report', join(root, 'verdicts', 'whole'), '--quiet'])).toBe(0);
     expect(await cli(mergeCommand, ['merge', shards, '--out', join(root, 'verdicts', 'merged'), '--quiet'])).toBe(0);
-    expect(stdout).toBe(`PASS smoke (exit 0); reports: ${join(root, 'verdicts', 'merged')}\n`);
+    expect(output.stdout()).toBe(`PASS smoke (exit 0); reports: ${join(root, 'verdicts', 'merged')}\n`);
   });
 
   it('writes each CSV file once with one header, rows in time order, and the SIP logs of every shard', async () => {
@@ -197,7 +173,7 @@ describe('callwright merge of a complete sharded run', () => {
       [3, 10, 1, 99],
     ]);
     expect(summary.calls.byReason).toEqual({ sip_status: 1, timeout: 1 });
-    expect(stdout).toBe(`PASS smoke (exit 0); reports: ${join(root, 'files', 'merged')}\n`);
+    expect(output.stdout()).toBe(`PASS smoke (exit 0); reports: ${join(root, 'files', 'merged')}\n`);
   });
 
   it('judges by --threshold, exits 99 like the unsplit run, and `report` of the merged folder agrees', async () => {
@@ -206,22 +182,22 @@ describe('callwright merge of a complete sharded run', () => {
     const threshold = ['--threshold', 'setup_time:p(95)<1s'];
     expect(await cli(reportCommand, ['report', whole, ...threshold, '--quiet'])).toBe(99);
     expect(await cli(mergeCommand, ['merge', shards, '--out', out, ...threshold])).toBe(99);
-    expect(stdout).toContain('smoke: FAIL (exit 99: thresholds failed)');
-    expect(stdout).toContain('shards          : 3/3 merged');
+    expect(output.stdout()).toContain('smoke: FAIL (exit 99: thresholds failed)');
+    expect(output.stdout()).toContain('shards          : 3/3 merged');
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain('<testcase classname="smoke.shards" name="shard 2/3"');
-    stdout = '';
+    output.clear();
     expect(await cli(reportCommand, ['report', out])).toBe(99);
-    expect(stdout).toContain('shards          : 3/3 merged');
+    expect(output.stdout()).toContain('shards          : 3/3 merged');
   });
 
   it('of one whole run equals that run\'s report: same figures, same exit code', async () => {
     const { whole } = await fixture('alone');
     expect(await cli(reportCommand, ['report', whole, '--json'])).toBe(0);
-    const report = JSON.parse(stdout);
-    stdout = '';
+    const report = JSON.parse(output.stdout());
+    output.clear();
     const out = join(root, 'alone', 'merged');
     expect(await cli(mergeCommand, ['merge', whole, '--out', out, '--json'])).toBe(0);
-    const merged = JSON.parse(stdout);
+    const merged = JSON.parse(output.stdout());
     const figures = (summary: Record<string, unknown>) => Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'outDir' && key !== 'reports'));
     expect(figures(merged)).toEqual(figures(report));
     expect(merged.shards).toBeUndefined();
@@ -234,9 +210,9 @@ describe('callwright merge of an incomplete run', () => {
     const { shards } = await fixture('missing', { leaveOut: [2] });
     const out = join(root, 'missing', 'merged');
     expect(await cli(mergeCommand, ['merge', shards, '--out', out])).toBe(3);
-    expect(stdout).toMatch(/^smoke: FAIL \(exit 3: infrastructure failure\) - INCOMPLETE \(2 of 3 shards\)/);
-    expect(stdout).toContain('shards          : 2/3 merged; MISSING shard 2 (no folder); the merged shards alone: exit 99 (thresholds failed)');
-    expect(stderr).toContain('warning: shard 2/3: no folder; the run is incomplete');
+    expect(output.stdout()).toMatch(/^smoke: FAIL \(exit 3: infrastructure failure\) - INCOMPLETE \(2 of 3 shards\)/);
+    expect(output.stdout()).toContain('shards          : 2/3 merged; MISSING shard 2 (no folder); the merged shards alone: exit 99 (thresholds failed)');
+    expect(output.stderr()).toContain('warning: shard 2/3: no folder; the run is incomplete');
 
     const summary = readSummaryJson(join(out, 'summary.json'));
     expect(summary).toMatchObject({ exitCode: 3, calls: { total: 20 }, shards: { count: 3, merged: [1, 3], missing: [{ index: 2, reason: 'no_folder' }], partialExitCode: 99 } });
@@ -252,11 +228,11 @@ describe('callwright merge of an incomplete run', () => {
     const { shards } = await fixture('crashed', { crashed: [3] });
     const out = join(root, 'crashed', 'merged');
     expect(await cli(mergeCommand, ['merge', shards, '--out', out, '--json'])).toBe(3);
-    const merged = JSON.parse(stdout);
+    const merged = JSON.parse(output.stdout());
     expect(merged.shards.missing).toEqual([{ index: 3, reason: 'no_summary', folder: resolve(shards, 'shard-3'), unjoinedCalls: 10 }]);
     expect(merged.calls.total).toBe(20);
     expect(csv(join(out, 'calls.csv')).rows).toHaveLength(20);
-    expect(stderr).toContain('has no summary.json (crashed, killed or still running); the run is incomplete, and the 10 calls its calls.csv holds are left out');
+    expect(output.stderr()).toContain('has no summary.json (crashed, killed or still running); the run is incomplete, and the 10 calls its calls.csv holds are left out');
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toContain('<error type="crashed_shard"');
     expect(readdirSync(join(out, 'sip'))).toEqual(['29.main.log']);
   });
@@ -273,7 +249,7 @@ describe('callwright merge of an incomplete run', () => {
     const shards = join(root, 'passing', 'shards');
     for (const [offset, part] of splitRun(run, 3).entries()) if (offset !== 1) await writeRun(join(shards, `shard-${offset + 1}`), part);
     expect(await cli(mergeCommand, ['merge', shards, '--out', join(root, 'passing', 'merged'), '--quiet'])).toBe(3);
-    expect(stdout).toBe(`FAIL smoke (exit 3) - INCOMPLETE (2 of 3 shards); reports: ${join(root, 'passing', 'merged')}\n`);
+    expect(output.stdout()).toBe(`FAIL smoke (exit 3) - INCOMPLETE (2 of 3 shards); reports: ${join(root, 'passing', 'merged')}\n`);
   });
 
   it('passes the JUnit schema with error testcases for missing shards', async (context) => {

@@ -6,45 +6,21 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compareCommand } from '../../src/cli/commands/compare.js';
 import { reportCommand } from '../../src/cli/commands/report.js';
-import type { CallwrightCommand } from '../../src/cli/command.js';
 import { InputError } from '../../src/errors.js';
 import { writeRunReports } from '../../src/report/runReports.js';
 import { evaluateThresholds, parseThresholds } from '../../src/verdict/index.js';
+import { captureOutput, runCommandLine } from './cliHarness.js';
 import { writeRunDir } from './runDir.js';
 import { syntheticRun } from './syntheticRun.js';
 
 const root = mkdtempSync(join(tmpdir(), 'callwright-commands-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-let stdout: string;
-let stderr: string;
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
-
-/** Parses argv with real yargs and runs the command as bin.ts does; resolves to the exit code. */
-async function cli(command: CallwrightCommand<any>, argv: string[]): Promise<number> {
-  let exitCode = -1;
-  await yargs(argv)
-    .strict()
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new InputError(message);
-    })
-    .command(command.command as string, command.describe, command.builder, async (args) => {
-      exitCode = await command.run(args);
-    })
-    .parseAsync();
-  return exitCode;
-}
+const output = captureOutput();
+const cli = runCommandLine;
 
 async function runDir(name: string, options: Parameters<typeof syntheticRun>[0] = {}): Promise<string> {
   const dir = join(root, name);
@@ -57,18 +33,18 @@ describe('callwright report', () => {
     const dir = await runDir('report-99', { failed: ['sip_status', 'timeout'] });
     const code = await cli(reportCommand, ['report', dir, '--threshold', 'call_success:rate>=0.99', '--threshold', 'setup_time:p(95)<2s']);
     expect(code).toBe(99);
-    expect(stdout).toContain('smoke: FAIL (exit 99: thresholds failed)');
-    expect(stdout).toContain('[FAIL] call_success  rate>=0.99  observed 98%  (rate=98%, limit >=99%: under by 1%)');
+    expect(output.stdout()).toContain('smoke: FAIL (exit 99: thresholds failed)');
+    expect(output.stdout()).toContain('[FAIL] call_success  rate>=0.99  observed 98%  (rate=98%, limit >=99%: under by 1%)');
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toContain('<failure type="threshold" message="rate=98%, limit &gt;=99%: under by 1%">');
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('rate=98%, limit &gt;=99%: under by 1%');
-    expect(stderr).toContain('junit.xml');
+    expect(output.stderr()).toContain('junit.xml');
   });
 
   it('exits 0 when the thresholds hold, and 1 for failed calls without thresholds', async () => {
     const dir = await runDir('report-0', { failed: ['timeout'] });
     expect(await cli(reportCommand, ['report', dir, '--threshold', 'call_success:rate>=0.99', '--quiet'])).toBe(0);
-    expect(stdout).toBe('');
+    expect(output.stdout()).toBe('');
     expect(await cli(reportCommand, ['report', dir, '--quiet'])).toBe(1);
   });
 
@@ -81,7 +57,7 @@ describe('callwright report', () => {
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
     rmSync(join(dir, 'report.html'));
     expect(await cli(reportCommand, ['report', dir, '--json'])).toBe(99);
-    const summary = JSON.parse(stdout);
+    const summary = JSON.parse(output.stdout());
     expect(summary).toMatchObject({ exitCode: 99, thresholds: [{ metric: 'setup_time', expression: 'p(95)<100ms', passed: false }] });
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
   });
@@ -101,14 +77,14 @@ describe('callwright compare', () => {
     const baseline = await runDir('baseline');
     const current = await runDir('comparable', { slowdown: 1.04 });
     expect(await cli(compareCommand, ['compare', baseline, current])).toBe(0);
-    expect(stdout).toContain('no regression beyond the tolerance');
+    expect(output.stdout()).toContain('no regression beyond the tolerance');
   });
 
   it('flags a deliberate regression: added packet loss and a slower server (exit 1)', async () => {
     const baseline = await runDir('baseline-2');
     const worse = await runDir('lossy-slow', { lossRatio: 0.04, slowdown: 2 });
     expect(await cli(compareCommand, ['compare', baseline, worse, '--tolerance', '20%', '--json'])).toBe(1);
-    const comparison = JSON.parse(stdout);
+    const comparison = JSON.parse(output.stdout());
     expect(comparison.regressed).toBe(true);
     const verdicts = Object.fromEntries(comparison.figures.map((figure: { figure: string; verdict: string }) => [figure.figure, figure.verdict]));
     expect(verdicts).toMatchObject({ setupP50Seconds: 'regression', setupP95Seconds: 'regression', packetLossAvg: 'regression', callSuccessRate: 'same' });

@@ -6,7 +6,8 @@ import { LegsCsvReporter } from '../../src/report/legsCsv.js';
 import { SamplesCsvReporter } from '../../src/report/samplesCsv.js';
 import { StepsCsvReporter } from '../../src/report/stepsCsv.js';
 import { SummaryJsonReporter } from '../../src/report/summaryJson.js';
-import { DROP_REASONS, FAILURE_REASONS, type Reporter } from '../../src/results.js';
+import type { Reporter } from '../../src/report/reporter.js';
+import { DROP_REASONS, FAILURE_REASONS } from '../../src/results.js';
 import { STATS_COLUMNS, STATS_CSV, type StatsRow } from '../../src/report/statsCsv.js';
 import type { SyntheticRun } from './syntheticRun.js';
 
@@ -36,7 +37,7 @@ export async function writeRunDir(outDir: string, run: SyntheticRun, extras: Run
   for (const step of run.steps) for (const reporter of reporters) reporter.onEvent?.({ type: 'stepEnd', step });
   for (const sample of run.samples) for (const reporter of reporters) reporter.onEvent?.({ type: 'sample', sample });
   for (const call of run.calls) for (const reporter of reporters) reporter.onCallEnd?.(call);
-  for (const reporter of reporters) await reporter.onEnd?.(run.summary, run.calls);
+  for (const reporter of reporters) await reporter.onEnd?.({ summary: run.summary, calls: run.calls, steps: run.steps ?? [], thresholds: [] });
   if (extras.statsAtMs) writeStatsCsv(outDir, run.summary.info.startedAtMs, extras.statsAtMs);
   if (extras.sipLogs) {
     mkdirSync(join(outDir, 'sip'), { recursive: true });

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type Reporter, type RunEvent, type RunInfo, type StepResult } from '../results.js';
+import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type RunEvent, type RunInfo, type StepResult } from '../results.js';
+import type { Reporter } from './reporter.js';
 import { writeFileAtomically } from '../common/atomicWrite.js';
-import { stepLabels, type CallwrightMetrics, type ResultLabel } from './definitions.js';
-import { LegCounterDeltas } from './legCounterDeltas.js';
-import { PeriodicPush, type PeriodicPushOptions } from './periodicPush.js';
+import { stepLabels, type CallwrightMetrics, type ResultLabel } from '../metrics/definitions.js';
+import { LegCounterDeltas } from '../metrics/legCounterDeltas.js';
+import { PeriodicPush, type PeriodicPushOptions } from '../metrics/periodicPush.js';
 
 export const METRICS_PROM = 'metrics.prom';
 

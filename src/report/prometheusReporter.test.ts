@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DROP_REASONS, FAILURE_REASONS, type CallResult, type LegSample, type RunEvent, type RunInfo, type StepResult } from '../results.js';
 import { parseScenario } from '../scenario/loader.js';
-import { createMetricsRegistry } from './definitions.js';
+import { createMetricsRegistry } from '../metrics/definitions.js';
 import { PrometheusReporter } from './prometheusReporter.js';
 
 const info = { runId: 'rid-1', scenario: 'smoke', shard: { index: 2, count: 3 } } as RunInfo;
