@@ -20,6 +20,8 @@ export const FAILURE_REASONS = [
   'interrupted', // the run was stopped (Ctrl-C) while this was in progress
   'no_candidates', // an offer or answer had no ICE candidate for a media section: it could never carry media
   'ice_failed', // ICE connectivity checks failed: no candidate pair works between the two ends
+  'turn_refused', // a TURN server refused the allocation (401: the credentials; 403, 437, 486...): no relay candidate, so no media path
+  'turn_unreachable', // no TURN server answered (701, or relay-only with no relay candidate and no error): no relay candidate
   'dtls_failed', // ICE connected but the DTLS handshake (SRTP keys) failed
   'media_stopped', // received audio stopped mid-call after having flowed (not on hold)
   'silent_audio', // packets kept arriving but their audio went silent mid-call
@@ -34,8 +36,8 @@ export const HARNESS_FAILURE_REASONS: readonly FailureReason[] = ['no_candidates
 export const DROP_REASONS = ['capacity', 'late', 'stopped'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
-/** What made the harness count itself saturated. */
-export const SATURATION_REASONS = ['cpu', 'event_loop_lag', 'memory'] as const;
+/** What made the harness count itself saturated (cpu_throttled: its cgroup's CPU limit stopped it, docs/load.md). */
+export const SATURATION_REASONS = ['cpu', 'event_loop_lag', 'memory', 'cpu_throttled'] as const;
 export type SaturationReason = (typeof SATURATION_REASONS)[number];
 
 /** The harness's own load over one watchdog interval: Node, every Chromium process, the machine. */
@@ -60,6 +62,18 @@ export interface HarnessSample {
   chromiumProcesses: number;
   /** Fraction of the machine's memory in use. */
   memoryUsedFraction: number;
+  /**
+   * The container's own budget, when its cgroup has a CPU limit (src/watchdog/cgroupLimits.ts):
+   * the limit in cores (quota / period), what the cgroup used over the interval, and the time the
+   * kernel throttled it (summed over CPUs). Absent without a limit: the machine is the budget.
+   */
+  cpuLimitCores?: number;
+  cgroupCpuCores?: number;
+  cpuThrottledSeconds?: number;
+  /** The same for a memory limit: the limit, the cgroup's working set (usage minus inactive file cache), OOM kills in the interval. */
+  memoryLimitBytes?: number;
+  cgroupMemoryBytes?: number;
+  oomKills?: number;
 }
 
 export interface RunInfo {
@@ -209,6 +223,12 @@ export interface LegResult {
   audioSilentAtMs?: number;
   /** Worst main-thread lag of the leg's page while the leg lived (ms). */
   pageLagMaxMs?: number;
+  /** Candidate types of the selected pair, local->remote: `host->host`, `relay->relay`, `relay->host`... */
+  candidatePairType?: string;
+  /** The leg's offer or answer: setLocalDescription -> its first relay candidate, i.e. the TURN allocation (ms). */
+  turnAllocationMs?: number;
+  /** STUN/TURN servers that failed while gathering, `url code text`, `; `-separated (no credential: Chromium's URL has none). */
+  iceServerErrors?: string;
   /** The leg's last getStats sample (for evidence); not a CSV column. */
   lastStats?: unknown;
 }
@@ -289,6 +309,22 @@ export interface HarnessSummary {
   samples: number;
   mean?: { nodeCpuCores: number; chromiumCpuCores: number; machineBusyCores: number; eventLoopLagP99Ms: number };
   peak?: { nodeCpuCores: number; chromiumCpuCores: number; chromiumBusiestProcessCores?: number; machineBusyCores: number; eventLoopLagP99Ms: number; nodeRssBytes: number; chromiumRssBytes: number; chromiumPssBytes?: number };
+  /**
+   * The budget judged by when the harness's cgroup is limited (a pod's limits): "limited to 2.6 cores
+   * by its cgroup, throttled 14 s". Totals and peaks are over the judged samples, like mean and peak.
+   */
+  cgroup?: HarnessCgroupSummary;
+}
+
+export interface HarnessCgroupSummary {
+  cpuLimitCores?: number;
+  /** Throttled time in total (summed over CPUs) and the cgroup's peak CPU, when CPU-limited. */
+  cpuThrottledSeconds?: number;
+  peakCpuCores?: number;
+  memoryLimitBytes?: number;
+  /** Peak working set and OOM kills in total, when memory-limited. */
+  peakMemoryBytes?: number;
+  oomKills?: number;
 }
 
 export interface RunSummary {

@@ -64,7 +64,7 @@ export class AgentHost {
         mode: config.iceGatheringMode,
         timeoutMs: config.iceGatheringTimeoutMs,
         // rtpengine answers without a=group:BUNDLE, which Chrome rejects under max-bundle.
-        peerConnectionConfiguration: { iceServers: config.iceServers, bundlePolicy: 'balanced' },
+        peerConnectionConfiguration: { iceServers: config.iceServers, iceTransportPolicy: config.iceTransportPolicy ?? 'all', bundlePolicy: 'balanced' },
       }),
       logBuiltinEnabled: false,
       logLevel: 'error',

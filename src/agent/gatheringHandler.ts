@@ -10,12 +10,31 @@ export type IceGatheringMode = 'usable' | 'complete';
  */
 const SETTLE_AFTER_USABLE_MS = 20;
 
+/** A STUN or TURN server's failure as Chromium reports it (icecandidateerror): 401 refused credentials, 701 no connection or answer... */
+export interface IceServerError {
+  url: string;
+  errorCode: number;
+  errorText: string;
+}
+
 export interface GatheringOutcome {
   durationMs: number;
   candidates: number;
   candidateTypes: string[];
   endedBy: 'complete' | 'usable' | 'timeout' | 'fixed';
   missingMids: string[];
+  /** setLocalDescription -> first relay candidate: the TURN allocation, its 401 challenge round trip included. */
+  relayAllocationMs?: number;
+  /** STUN/TURN servers that failed during this gathering; absent when none did. */
+  iceServerErrors?: IceServerError[];
+  /** The peer connection takes relay candidates only (iceTransportPolicy relay). */
+  relayOnly?: true;
+}
+
+/** What one gathering saw of the ICE servers, from setLocalDescription on. */
+interface ServerWatch {
+  relayAtMs?: number;
+  errors: Map<string, IceServerError>;
 }
 
 /** A description that would leave with a media section no candidate reaches: it could never carry media. */
@@ -50,10 +69,32 @@ export class GatheringSessionDescriptionHandler extends Web.SessionDescriptionHa
 
   /** Gathering starts with setLocalDescription; it may even complete before the wait begins. */
   private gatheringStartedMs: number | undefined;
+  /** Relay candidates and server errors of the current gathering. */
+  private servers: ServerWatch = { errors: new Map() };
+  private watchedConnection: RTCPeerConnection | undefined;
 
   protected override setLocalSessionDescription(sessionDescription: RTCSessionDescriptionInit): Promise<void> {
     this.gatheringStartedMs = performance.now();
+    this.servers = { errors: new Map() };
+    this.watchIceServers();
     return super.setLocalSessionDescription(sessionDescription);
+  }
+
+  /** Listens once per peer connection for the first relay candidate and for STUN/TURN server errors, which SIP.js ignores. */
+  private watchIceServers(): void {
+    const pc = this.peerConnection;
+    if (!pc || this.watchedConnection === pc) return;
+    this.watchedConnection = pc;
+    pc.addEventListener('icecandidate', (event) => {
+      const candidate = event.candidate;
+      if (candidate && (candidate.type ?? / typ (\S+)/.exec(candidate.candidate)?.[1]) === 'relay') this.servers.relayAtMs ??= performance.now();
+    });
+    pc.addEventListener('icecandidateerror', (event) => {
+      const { url, errorCode, errorText } = event as RTCPeerConnectionIceErrorEvent;
+      // Each host interface reports the same failure: one per server and code is enough.
+      const key = `${url} ${errorCode}`;
+      if (!this.servers.errors.has(key)) this.servers.errors.set(key, { url, errorCode, errorText: errorText.slice(0, 120) });
+    });
   }
 
   protected override async waitForIceGatheringComplete(restart = false, timeout = 0): Promise<void> {
@@ -88,6 +129,7 @@ export class GatheringSessionDescriptionHandler extends Web.SessionDescriptionHa
     }
     if (endedBy === 'complete' && timedOut && pc?.iceGatheringState !== 'complete') endedBy = this.mode === 'usable' ? 'timeout' : 'fixed';
     const seen = coverage();
+    const { relayAtMs, errors } = this.servers;
     const outcome: GatheringOutcome = {
       durationMs: performance.now() - startedMs,
       candidates: seen.candidates,
@@ -95,6 +137,9 @@ export class GatheringSessionDescriptionHandler extends Web.SessionDescriptionHa
       endedBy,
       // Only a section with no candidate at all is unusable; fewer than hoped (host without srflx) still connects on a LAN.
       missingMids: candidateCoverage(pc?.localDescription?.sdp ?? '', ['host', 'srflx', 'prflx', 'relay', 'unknown']).missing,
+      ...(relayAtMs === undefined ? {} : { relayAllocationMs: Math.max(0, relayAtMs - startedMs) }),
+      ...(errors.size === 0 ? {} : { iceServerErrors: [...errors.values()] }),
+      ...(pc?.getConfiguration().iceTransportPolicy === 'relay' ? { relayOnly: true as const } : {}),
     };
     this.onGathered?.(outcome);
     if (outcome.missingMids.length > 0) throw new NoCandidateError(outcome);

@@ -4,7 +4,7 @@ import type { PageConfig } from '../protocol/commands.js';
 import { AgentPage, type AgentPageHooks } from './agentPage.js';
 import { chromiumArgs, resolveChromium, type FakeMedia, type TlsTrust } from './chromium.js';
 import { PageServer } from './pageServer.js';
-import { killProcessGroup } from '../processGroup.js';
+import { killProcessGroup, waitForProcessGroupGone } from '../processGroup.js';
 
 export interface BrowserPoolOptions {
   executablePath?: string;
@@ -181,12 +181,18 @@ export class BrowserPool {
   }
 }
 
-/** Closes a browser, giving it 5 s, then clears its process group whatever happened. */
+/**
+ * Closes a browser, giving it 5 s, then clears its process group whatever
+ * happened, and returns once no process of the group is left (a crashed
+ * browser's group was killed when it went; its helpers may still be going).
+ */
 async function closeBrowser(slot: BrowserSlot): Promise<void> {
-  if (slot.exited) return;
-  const closing = slot.browser.close().catch(() => undefined);
-  const gaveUp = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
-  await Promise.race([closing, gaveUp]);
-  killProcessGroup(slot.pid);
-  slot.exited = true;
+  if (!slot.exited) {
+    const closing = slot.browser.close().catch(() => undefined);
+    const gaveUp = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+    await Promise.race([closing, gaveUp]);
+    killProcessGroup(slot.pid);
+    slot.exited = true;
+  }
+  await waitForProcessGroupGone(slot.pid);
 }

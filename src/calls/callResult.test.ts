@@ -61,6 +61,61 @@ describe('buildCallResult', () => {
     expect(result.failureDetail).toContain('bob: ICE gathering found no candidate for media section 0');
   });
 
+  it('fails a relay-only leg whose TURN server refused the credentials as turn_refused, saying so', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    a.commandError = 'ICE gathering found no usable candidate';
+    a.gathering = {
+      type: 'iceGathered', legId: 'a', atMs: T0 + 600, durationMs: 571, candidates: 0, candidateTypes: [], endedBy: 'complete', missingMids: ['0'], relayOnly: true,
+      iceServerErrors: [{ url: 'turn:127.0.0.1:3478?transport=udp', errorCode: 401, errorText: 'Unauthorized.' }],
+    };
+    const result = buildCallResult('s', call(), a, b, calm);
+    expect(result.failureReason).toBe('turn_refused');
+    expect(result.failureDetail).toBe('alice: the TURN server refused the credentials (turn:127.0.0.1:3478?transport=udp 401 Unauthorized.); relay-only, so no candidate for media section 0 and no media path');
+    expect(result.legs?.[0]?.iceServerErrors).toBe('turn:127.0.0.1:3478?transport=udp 401 Unauthorized.');
+  });
+
+  it('fails a relay-only leg no TURN server answered as turn_unreachable: a 701, or silence until the gathering bound', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    const gathering = { type: 'iceGathered', legId: 'a', atMs: T0 + 600, candidates: 0, candidateTypes: [], missingMids: ['0'], relayOnly: true } as const;
+    a.gathering = { ...gathering, durationMs: 12, endedBy: 'complete', iceServerErrors: [{ url: 'turn:127.0.0.1:9?transport=tcp', errorCode: 701, errorText: 'Failed to establish connection' }] };
+    expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({
+      failureReason: 'turn_unreachable',
+      failureDetail: 'alice: no connection to or answer from the TURN server (turn:127.0.0.1:9?transport=tcp 701 Failed to establish connection); relay-only, so no candidate for media section 0 and no media path',
+    });
+    a.gathering = { ...gathering, durationMs: 1000, endedBy: 'timeout' };
+    expect(buildCallResult('s', call(), a, b, calm).failureReason).toBe('turn_unreachable');
+    expect(buildCallResult('s', call(), a, b, calm).failureDetail).toMatch(/^alice: no relay candidate within 1000 ms \(ended by timeout\) and no error from any TURN server: none answered/);
+    // Without TURN, or not relay-only, an empty offer stays the harness's own failure.
+    a.gathering = { ...gathering, relayOnly: undefined, durationMs: 1000, endedBy: 'timeout' };
+    expect(buildCallResult('s', call(), a, b, calm).failureReason).toBe('no_candidates');
+  });
+
+  it('records the selected pair types, the TURN allocation time and the server errors of each leg', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    a.gathering = { type: 'iceGathered', legId: 'a', atMs: T0 + 100, durationMs: 220, candidates: 2, candidateTypes: ['relay'], endedBy: 'usable', missingMids: [], relayOnly: true, relayAllocationMs: 197.46 };
+    a.selectedPair = {
+      local: { type: 'relay', protocol: 'udp', address: '127.0.0.1', port: 49160, relayProtocol: 'udp' },
+      remote: { type: 'relay', protocol: 'udp', address: '127.0.0.1', port: 49170 },
+    };
+    const result = buildCallResult('s', call(), a, b, calm);
+    expect(result.result).toBe('success');
+    expect(result.candidatePair).toBe('relay/udp(udp) 127.0.0.1:49160 -> relay/udp 127.0.0.1:49170');
+    expect(result.legs?.[0]).toMatchObject({ candidatePairType: 'relay->relay', turnAllocationMs: 197.46 });
+    expect(result.legs?.[0]?.iceServerErrors).toBeUndefined();
+    expect(result.legs?.[1]).toMatchObject({ candidatePairType: undefined, turnAllocationMs: undefined });
+  });
+
+  it('says, when relay-only ICE fails after the relay was allocated, that the TURN server may refuse to relay to the far end', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    a.gathering = { type: 'iceGathered', legId: 'a', atMs: T0 + 100, durationMs: 220, candidates: 2, candidateTypes: ['relay'], endedBy: 'usable', missingMids: [], relayOnly: true, relayAllocationMs: 200 };
+    a.transport.push({ layer: 'ice', state: 'checking', atMs: T0 + 500 }, { layer: 'ice', state: 'failed', atMs: T0 + 5500 });
+    const result = buildCallResult('s', call({ failure: { reason: 'no_media', detail: 'no packets' } }), a, b, calm);
+    expect(result.failureReason).toBe('ice_failed');
+    expect(result.failureDetail).toContain('relay-only and the relay was allocated: the TURN server may refuse to relay to the far end (coturn: denied-peer-ip, no allow-loopback-peers for 127.x)');
+  });
+
   it('explains missing media by a failed ICE or DTLS transport', () => {
     const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
     established(a, b);

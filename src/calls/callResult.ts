@@ -140,6 +140,9 @@ export function legResult(callId: string, leg: LegRecord, judge?: CallJudgement)
     audioStoppedAtMs: leg.audioStoppedAtMs,
     audioSilentAtMs: leg.audioSilentAtMs,
     pageLagMaxMs: judge?.pageLagMs(leg.pageId, leg.createdAtMs ?? origin, leg.endedAtMs ?? Date.now()),
+    candidatePairType: leg.selectedPair ? `${leg.selectedPair.local.type}->${leg.selectedPair.remote.type}` : undefined,
+    turnAllocationMs: gathering?.relayAllocationMs,
+    iceServerErrors: gathering?.iceServerErrors?.map(describeServerError).join('; ') || undefined,
     lastStats: leg.latest ? { atMs: leg.latest.atMs, ...leg.latest.sample } : undefined,
   };
 }
@@ -181,17 +184,54 @@ function faultOf(leg: LegRecord | undefined): Failure | undefined {
   return undefined;
 }
 
-/** An offer or answer with a media section no candidate reaches: refused in the page, before it could fail at the far end. */
+/**
+ * An offer or answer with a media section no candidate reaches: refused in the page, before it
+ * could fail at the far end. The harness's own failure, unless a TURN server explains it.
+ */
 function gatheringFailure(legs: readonly LegRecord[]): Failure | undefined {
   for (const leg of legs) {
     const gathering = leg.gathering;
     if (!gathering || gathering.missingMids.length === 0) continue;
+    return (
+      turnFailure(leg.role, gathering) ?? {
+        reason: 'no_candidates',
+        detail: `${leg.role}: ICE gathering found no candidate for media section ${gathering.missingMids.join(', ')} in ${gathering.durationMs.toFixed(0)} ms (${gathering.candidates} candidates, ended by ${gathering.endedBy}): the harness's machine, not the server`,
+      }
+    );
+  }
+  return undefined;
+}
+
+type Gathering = NonNullable<LegRecord['gathering']>;
+
+/**
+ * No candidate because no TURN relay came: the server refused the allocation (an error code
+ * from it: 401 is the credentials), did not answer (Chromium's 701), or, relay-only, gave no
+ * relay candidate and no error at all (a UDP TURN server that is down or unreachable is silent).
+ */
+function turnFailure(role: string, gathering: Gathering): Failure | undefined {
+  const turnErrors = (gathering.iceServerErrors ?? []).filter((error) => /^turns?:/i.test(error.url));
+  const sections = `media section ${gathering.missingMids.join(', ')}`;
+  const consequence = gathering.relayOnly ? `relay-only, so no candidate for ${sections} and no media path` : `no candidate for ${sections}`;
+  const refused = turnErrors.find((error) => error.errorCode >= 300 && error.errorCode < 700);
+  if (refused) {
+    const what = refused.errorCode === 401 ? 'the credentials' : 'the allocation';
+    return { reason: 'turn_refused', detail: `${role}: the TURN server refused ${what} (${describeServerError(refused)}); ${consequence}` };
+  }
+  const silent = turnErrors.find((error) => error.errorCode === 701);
+  if (silent) return { reason: 'turn_unreachable', detail: `${role}: no connection to or answer from the TURN server (${describeServerError(silent)}); ${consequence}` };
+  if (gathering.relayOnly && !gathering.candidateTypes.includes('relay')) {
     return {
-      reason: 'no_candidates',
-      detail: `${leg.role}: ICE gathering found no candidate for media section ${gathering.missingMids.join(', ')} in ${gathering.durationMs.toFixed(0)} ms (${gathering.candidates} candidates, ended by ${gathering.endedBy}): the harness's machine, not the server`,
+      reason: 'turn_unreachable',
+      detail: `${role}: no relay candidate within ${gathering.durationMs.toFixed(0)} ms (ended by ${gathering.endedBy}) and no error from any TURN server: none answered (a UDP TURN server that is down or unreachable stays silent); ${consequence}`,
     };
   }
   return undefined;
+}
+
+/** `turn:127.0.0.1:3478?transport=udp 401 Unauthorized.` */
+function describeServerError(error: { url: string; errorCode: number; errorText: string }): string {
+  return `${error.url} ${error.errorCode}${error.errorText ? ` ${error.errorText}` : ''}`;
 }
 
 /** Media that never came is explained by the transport when it failed: ICE (no working pair) or DTLS (no keys). */
@@ -199,12 +239,24 @@ function transportCause(failure: Failure, legs: readonly LegRecord[]): Failure {
   if (!['no_media', 'one_way_audio', 'timeout', 'check_failed'].includes(failure.reason)) return failure;
   for (const leg of legs) {
     if (leg.transportState('ice') === 'failed' || (leg.reachedAtMs('ice', 'failed') !== undefined && leg.reachedAtMs('ice', 'connected') === undefined)) {
-      return { reason: 'ice_failed', detail: `${leg.role}: ICE failed (${describeTransport(leg)}); then ${failure.reason}: ${failure.detail}` };
+      return { reason: 'ice_failed', detail: `${leg.role}: ICE failed (${describeTransport(leg)})${relayNote(leg)}; then ${failure.reason}: ${failure.detail}` };
     }
     const dtlsFailed = leg.reachedAtMs('dtls', 'failed') !== undefined || (leg.reachedAtMs('connection', 'failed') !== undefined && leg.reachedAtMs('ice', 'connected') !== undefined);
     if (dtlsFailed) return { reason: 'dtls_failed', detail: `${leg.role}: DTLS failed after ICE connected (${describeTransport(leg)}); then ${failure.reason}: ${failure.detail}` };
   }
   return failure;
+}
+
+/** Relay-only ICE that fails although the relay allocated: the TURN server would not relay to the far end (permissions), or its errors. */
+function relayNote(leg: LegRecord): string {
+  const gathering = leg.gathering;
+  if (!gathering) return '';
+  const errors = gathering.iceServerErrors?.map(describeServerError).join('; ');
+  if (errors) return `; ICE server errors: ${errors}`;
+  if (gathering.relayOnly && gathering.candidateTypes.includes('relay')) {
+    return '; relay-only and the relay was allocated: the TURN server may refuse to relay to the far end (coturn: denied-peer-ip, no allow-loopback-peers for 127.x)';
+  }
+  return '';
 }
 
 function describeTransport(leg: LegRecord): string {

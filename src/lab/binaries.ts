@@ -5,7 +5,7 @@ import type { LabDeviceName } from './types.js';
 
 /** A program the lab runs, and the Debian package that ships it. */
 export interface LabBinary {
-  name: 'kamailio' | 'rtpengine' | 'sipp' | 'baresip' | 'openssl';
+  name: 'kamailio' | 'rtpengine' | 'sipp' | 'baresip' | 'openssl' | 'turnserver';
   aptPackage: string;
 }
 
@@ -15,6 +15,7 @@ export const labBinaries = {
   sipp: { name: 'sipp', aptPackage: 'sip-tester' },
   baresip: { name: 'baresip', aptPackage: 'baresip-core' },
   openssl: { name: 'openssl', aptPackage: 'openssl' },
+  coturn: { name: 'turnserver', aptPackage: 'coturn' },
 } as const satisfies Record<string, LabBinary>;
 
 /** Kamailio modules the generated config loads, and the package of each (most are in 'kamailio'). */
@@ -62,6 +63,14 @@ export interface LabToolchain {
   sipp?: string;
   baresip?: string;
   baresipModuleDir?: string;
+  /** coturn's turnserver, when the lab runs a TURN relay. */
+  turnserver?: string;
+}
+
+/** Lab parts beside Kamailio, rtpengine and the devices. */
+export interface LabExtras {
+  /** coturn (LabOptions.turn). */
+  turn?: boolean;
 }
 
 export interface MissingPrerequisite {
@@ -69,9 +78,9 @@ export interface MissingPrerequisite {
   aptPackage: string;
 }
 
-/** What is missing for a lab with these devices (empty when all is there). */
-export function missingLabPrerequisites(devices: readonly LabDeviceName[]): MissingPrerequisite[] {
-  return inspectToolchain(devices).missing;
+/** What is missing for a lab with these devices (and coturn, with `{ turn: true }`); empty when all is there. */
+export function missingLabPrerequisites(devices: readonly LabDeviceName[], extras: LabExtras = {}): MissingPrerequisite[] {
+  return inspectToolchain(devices, extras).missing;
 }
 
 export function describeMissing(missing: readonly MissingPrerequisite[]): string {
@@ -79,8 +88,8 @@ export function describeMissing(missing: readonly MissingPrerequisite[]): string
 }
 
 /** Finds every program and module the lab needs; throws one InfraError listing all that are missing. */
-export function requireLabToolchain(devices: readonly LabDeviceName[]): LabToolchain {
-  const { toolchain, missing } = inspectToolchain(devices);
+export function requireLabToolchain(devices: readonly LabDeviceName[], extras: LabExtras = {}): LabToolchain {
+  const { toolchain, missing } = inspectToolchain(devices, extras);
   if (missing.length > 0 || !toolchain) {
     const packages = [...new Set(missing.map((m) => m.aptPackage))];
     throw new InfraError(
@@ -91,7 +100,7 @@ export function requireLabToolchain(devices: readonly LabDeviceName[]): LabToolc
   return toolchain;
 }
 
-function inspectToolchain(devices: readonly LabDeviceName[]): { toolchain?: LabToolchain; missing: MissingPrerequisite[] } {
+function inspectToolchain(devices: readonly LabDeviceName[], extras: LabExtras): { toolchain?: LabToolchain; missing: MissingPrerequisite[] } {
   const missing: MissingPrerequisite[] = [];
   const need = (binary: LabBinary): string | undefined => {
     const found = findExecutable(binary.name);
@@ -103,6 +112,7 @@ function inspectToolchain(devices: readonly LabDeviceName[]): { toolchain?: LabT
   const openssl = need(labBinaries.openssl);
   const sipp = devices.includes('sipp-echo') ? need(labBinaries.sipp) : undefined;
   const baresip = devices.includes('baresip') ? need(labBinaries.baresip) : undefined;
+  const turnserver = extras.turn ? need(labBinaries.coturn) : undefined;
 
   const kamailioModuleDir = kamailio ? findModuleDir(kamailioModuleDirs, 'tm.so') : undefined;
   if (kamailio && !kamailioModuleDir) missing.push({ what: `Kamailio modules dir not found in ${kamailioModuleDirs.join(', ')}`, aptPackage: 'kamailio' });
@@ -124,7 +134,7 @@ function inspectToolchain(devices: readonly LabDeviceName[]): { toolchain?: LabT
   if (missing.length > 0 || !kamailio || !kamailioModuleDir || !rtpengine || !openssl) return { missing };
   return {
     missing,
-    toolchain: { kamailio, kamailioModuleDir, rtpengine, openssl, sipp, baresip, baresipModuleDir },
+    toolchain: { kamailio, kamailioModuleDir, rtpengine, openssl, sipp, baresip, baresipModuleDir, turnserver },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The real interop lab: Kamailio (SIP over UDP/TCP/ws/wss, digest auth, registrar),
- * rtpengine (WebRTC <-> plain RTP), and SIP devices to call: a SIPp echo UAS and baresip.
+ * rtpengine (WebRTC <-> plain RTP), SIP devices to call: a SIPp echo UAS and baresip, and a
+ * TURN relay (coturn).
  * Everything binds 127.0.0.1 and runs detached until labDown.
  */
 export { labUp, labDown, labStatus } from './lab.js';
@@ -12,7 +13,8 @@ export { kamailioSends, type KamailioSend } from './kamailioLog.js';
 export { parseSippTrace, sippInviteOutcome, type SippTraceMessage } from './sippTrace.js';
 export { lossyPathUnavailable } from './lossyPath.js';
 // The MTU sweep (./mtuSweep.js) is not re-exported: it runs browsers, and the rest of the lab must load without the runner.
-export { missingLabPrerequisites, describeMissing, type MissingPrerequisite } from './binaries.js';
+export { missingLabPrerequisites, describeMissing, type LabExtras, type MissingPrerequisite } from './binaries.js';
+export { TURN_ENV } from './coturn.js';
 export { rtpengineFlags } from './kamailioConfig.js';
 export { digestAuthorization, parseDigestChallenge, type DigestChallenge, type DigestCredentials } from './digest.js';
 export type {
@@ -23,6 +25,7 @@ export type {
   LabProcess,
   LabState,
   LabStatus,
+  LabTurn,
   LabUser,
   LabUsersOptions,
 } from './types.js';

@@ -4,8 +4,9 @@ import { InfraError, InputError } from '../errors.js';
 import { baresipAccounts, baresipArgs, baresipConfig, baresipUser } from './baresip.js';
 import { requireLabToolchain, type LabToolchain } from './binaries.js';
 import { ensureSelfSignedCertificate } from './certificates.js';
+import { coturnArgs, coturnConfig, labTurnCredentials, stunBindingPing, turnSecretsFile } from './coturn.js';
 import { kamailioConfig, kamailioTlsConfig, kamailioUsersFile, type KamailioDeviceRoute } from './kamailioConfig.js';
-import { labDomain, resolveLabOptions, type ResolvedLabOptions } from './labOptions.js';
+import { labDomain, resolveLabOptions, type LabTurnPorts, type ResolvedLabOptions } from './labOptions.js';
 import { busyPorts, type PortClaim } from './ports.js';
 import { isRunning, logTail, startDetached, stopProgram, type StartedProcess } from './processes.js';
 import { rtpenginePing, sipOptionsPing, tcpAccepts, waitUntil } from './readiness.js';
@@ -13,26 +14,28 @@ import { rtpengineArgs, rtpengineConfig } from './rtpengineConfig.js';
 import { sippEchoArgs, sippEchoUser } from './sipp.js';
 import { sippEchoScenarioXml } from './sippEchoScenario.js';
 import { readLabState, stateFilePath, writeLabState } from './stateFile.js';
-import type { LabDevice, LabOptions, LabProcess, LabState, LabStatus } from './types.js';
+import type { LabDevice, LabOptions, LabProcess, LabState, LabStatus, LabTurn } from './types.js';
 
 /** How long each component may take to answer its readiness probe. */
 const readyTimeoutMs = 15_000;
 
 /**
- * Starts the lab in options.dir: rtpengine, the devices, then Kamailio (its rtpengine module
- * probes rtpengine at startup). Each is detached with its own pid file and log, and checked
- * with a real request before labUp returns. On any failure everything started is stopped.
+ * Starts the lab in options.dir: rtpengine, the devices, coturn (options.turn), then Kamailio
+ * (its rtpengine module probes rtpengine at startup). Each is detached with its own pid file
+ * and log, and checked with a real request before labUp returns. On any failure everything
+ * started is stopped.
  */
 export async function labUp(options: LabOptions): Promise<LabState> {
   const resolved = resolveLabOptions(options);
   const { dir } = resolved;
   mkdirSync(dir, { recursive: true });
   await refuseIfRunning(dir);
-  const tools = requireLabToolchain(resolved.devices);
+  const tools = requireLabToolchain(resolved.devices, { turn: resolved.turn !== undefined });
   await refuseBusyPorts(resolved);
 
   const certificate = await ensureSelfSignedCertificate({ dir, domain: labDomain, openssl: tools.openssl });
-  const files = writeLabFiles(resolved, tools, certificate);
+  const turn = resolved.turn ? labTurn(resolved.dir, resolved.turn) : undefined;
+  const files = writeLabFiles(resolved, tools, certificate, turn);
   const state: LabState = {
     dir,
     ports: resolved.ports,
@@ -44,6 +47,7 @@ export async function labUp(options: LabOptions): Promise<LabState> {
     devices: labDevices(resolved, files),
     processes: [],
     mtuFallback: resolved.mtuFallback,
+    ...(turn ? { turn } : {}),
     tls: certificate,
     startedAt: new Date().toISOString(),
   };
@@ -71,6 +75,10 @@ export async function labUp(options: LabOptions): Promise<LabState> {
     if (resolved.devices.includes('baresip') && tools.baresip) {
       const baresip = await start('baresip', tools.baresip, baresipArgs(files.baresipDir));
       watch(ready(state, 'baresip', baresip, async () => (await sipOptionsPing(resolved.ports.baresip, `sip:${baresipUser}@127.0.0.1:${resolved.ports.baresip}`)) !== undefined));
+    }
+    if (turn && tools.turnserver && files.coturnConfig) {
+      const coturn = await start('coturn', tools.turnserver, coturnArgs(files.coturnConfig));
+      watch(ready(state, 'coturn', coturn, async () => (await stunBindingPing(turn.port)) && (await tcpAccepts(turn.port))));
     }
     await ready(state, 'rtpengine', rtpengine, () => rtpenginePing(resolved.ports.rtpengineNg));
 
@@ -152,6 +160,9 @@ async function refuseBusyPorts(resolved: ResolvedLabOptions): Promise<void> {
   if (devices.includes('baresip')) {
     claims.push({ port: ports.baresip, protocol: 'udp', owner: 'baresip SIP' }, { port: ports.baresip, protocol: 'tcp', owner: 'baresip SIP' });
   }
+  if (resolved.turn) {
+    claims.push({ port: resolved.turn.port, protocol: 'udp', owner: 'coturn TURN' }, { port: resolved.turn.port, protocol: 'tcp', owner: 'coturn TURN' });
+  }
   const busy = await busyPorts(claims);
   if (busy.length > 0) {
     throw new InfraError(
@@ -164,11 +175,26 @@ async function refuseBusyPorts(resolved: ResolvedLabOptions): Promise<void> {
 interface LabFiles {
   kamailioConfig: string;
   rtpengineConfig: string;
+  coturnConfig?: string;
   baresipDir: string;
   sippEcho: { scenarioFile: string; messageTrace: string; errorTrace: string };
 }
 
-function writeLabFiles(resolved: ResolvedLabOptions, tools: LabToolchain, certificate: { certificate: string; privateKey: string }): LabFiles {
+/** The relay's ports and a fresh secret: each lab gets credentials of its own. */
+function labTurn(dir: string, ports: LabTurnPorts): LabTurn {
+  const credentials = labTurnCredentials(Date.now());
+  return {
+    urls: [`turn:127.0.0.1:${ports.port}?transport=udp`, `turn:127.0.0.1:${ports.port}?transport=tcp`],
+    port: ports.port,
+    relayMin: ports.relayMin,
+    relayMax: ports.relayMax,
+    realm: labDomain,
+    ...credentials,
+    secretsFile: path.join(dir, 'turn.env'),
+  };
+}
+
+function writeLabFiles(resolved: ResolvedLabOptions, tools: LabToolchain, certificate: { certificate: string; privateKey: string }, turn: LabTurn | undefined): LabFiles {
   const { dir, ports } = resolved;
   const file = (name: string) => path.join(dir, name);
   const devices: KamailioDeviceRoute[] = [];
@@ -200,9 +226,17 @@ function writeLabFiles(resolved: ResolvedLabOptions, tools: LabToolchain, certif
   writeFileSync(path.join(baresipDir, 'config'), baresipConfig({ ports, moduleDir: tools.baresipModuleDir ?? '/usr/lib/baresip/modules' }));
   writeFileSync(path.join(baresipDir, 'accounts'), baresipAccounts());
 
+  if (turn) {
+    // Both hold the secret: only the lab's user may read them (rmSync first: writeFileSync keeps an old file's mode).
+    for (const name of ['coturn.conf', 'turn.env']) rmSync(file(name), { force: true });
+    writeFileSync(file('coturn.conf'), coturnConfig({ turn, userDb: file('coturn.db'), pidFile: file('coturn.pid') }), { mode: 0o600 });
+    writeFileSync(turn.secretsFile, turnSecretsFile(turn, dir), { mode: 0o600 });
+  }
+
   return {
     kamailioConfig: file('kamailio.cfg'),
     rtpengineConfig: file('rtpengine.conf'),
+    ...(turn ? { coturnConfig: file('coturn.conf') } : {}),
     baresipDir,
     sippEcho: { scenarioFile: file('sipp-echo.xml'), messageTrace: file('sipp-echo-messages.log'), errorTrace: file('sipp-echo-errors.log') },
   };

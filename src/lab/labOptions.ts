@@ -17,12 +17,17 @@ export const defaultLabPorts: Readonly<LabPorts> = {
   baresip: 5080,
   baresipRtpMin: 10000,
   baresipRtpMax: 10099,
+  turn: 3478,
+  // Below Linux's ephemeral range (32768..), where Chromium's own sockets would compete for them.
+  turnRelayMin: 32000,
+  turnRelayMax: 32099,
 };
 
 /**
  * Every lab port from one base, for a second lab beside a default one (tests, the MTU sweep,
  * a busy machine): SIP base, ws +1, wss +2, rtpengine ng +3, SIPp echo +4, baresip +5,
- * echo RTP +10 (and +12), rtpengine RTP +100..+199, baresip RTP +200..+299.
+ * TURN +6, echo RTP +10 (and +12), TURN relays +20..+99, rtpengine RTP +100..+199,
+ * baresip RTP +200..+299.
  */
 export function labPortsFrom(base: number): LabPorts {
   return {
@@ -37,6 +42,9 @@ export function labPortsFrom(base: number): LabPorts {
     rtpMax: base + 199,
     baresipRtpMin: base + 200,
     baresipRtpMax: base + 299,
+    turn: base + 6,
+    turnRelayMin: base + 20,
+    turnRelayMax: base + 99,
   };
 }
 
@@ -48,10 +56,19 @@ export const defaultExtraLabUsers: readonly LabUser[] = [
   { user: '%3Cops%3E', password: 'secret%3Cops%3E' },
 ];
 
+/** The TURN ports of a lab that runs coturn. */
+export interface LabTurnPorts {
+  port: number;
+  relayMin: number;
+  relayMax: number;
+}
+
 export interface ResolvedLabOptions {
   dir: string;
   mtuFallback: boolean;
   ports: LabPorts;
+  /** Set when the lab runs coturn. */
+  turn: LabTurnPorts | undefined;
   users: LabUser[];
   extraUsers: LabUser[];
   devices: LabDeviceName[];
@@ -79,7 +96,10 @@ export function resolveLabOptions(options: LabOptions): ResolvedLabOptions {
   }
   if (ports.rtpMax - ports.rtpMin < 3) problems.push('ports.rtpMin..rtpMax: need at least 4 ports');
   if (ports.baresipRtpMax - ports.baresipRtpMin < 3) problems.push('ports.baresipRtpMin..baresipRtpMax: need at least 4 ports');
-  problems.push(...portOverlaps(ports));
+  // The defaults fill them in above; the ?? only satisfies the optional fields' type.
+  const turn = options.turn ? { port: ports.turn ?? 3478, relayMin: ports.turnRelayMin ?? 32000, relayMax: ports.turnRelayMax ?? 32099 } : undefined;
+  if (turn && turn.relayMax - turn.relayMin < 3) problems.push('ports.turnRelayMin..turnRelayMax: need at least 4 ports');
+  problems.push(...portOverlaps(ports, turn));
 
   const devices = options.devices ?? [...labDeviceNames];
   for (const device of devices) {
@@ -129,7 +149,7 @@ export function resolveLabOptions(options: LabOptions): ResolvedLabOptions {
     if (taken.has(extra.user)) throw new InputError(`Invalid lab options: extra user '${extra.user}' is already a lab user`, 'Give each user once.');
     taken.add(extra.user);
   }
-  return { dir, mtuFallback: options.mtuFallback ?? false, ports, users, extraUsers, devices: [...new Set(devices)], routes, listenAddresses };
+  return { dir, mtuFallback: options.mtuFallback ?? false, ports, turn, users, extraUsers, devices: [...new Set(devices)], routes, listenAddresses };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
@@ -137,7 +157,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 /** Every single port and range the lab binds, to catch two components on the same port. */
-function portOverlaps(ports: LabPorts): string[] {
+function portOverlaps(ports: LabPorts, turn: LabTurnPorts | undefined): string[] {
   const claims: { name: string; from: number; to: number }[] = [
     { name: 'sipUdpTcp', from: ports.sipUdpTcp, to: ports.sipUdpTcp },
     { name: 'ws', from: ports.ws, to: ports.ws },
@@ -149,6 +169,7 @@ function portOverlaps(ports: LabPorts): string[] {
     { name: 'baresip', from: ports.baresip, to: ports.baresip },
     { name: 'baresipRtpMin..baresipRtpMax', from: ports.baresipRtpMin, to: ports.baresipRtpMax },
   ];
+  if (turn) claims.push({ name: 'turn', from: turn.port, to: turn.port }, { name: 'turnRelayMin..turnRelayMax', from: turn.relayMin, to: turn.relayMax });
   const problems: string[] = [];
   for (const claim of claims) {
     if (claim.from > claim.to) problems.push(`ports.${claim.name}: the range is empty`);

@@ -23,6 +23,14 @@ export interface LabPorts {
   /** baresip media port range, inclusive. */
   baresipRtpMin: number;
   baresipRtpMax: number;
+  /**
+   * coturn (TURN and STUN) over UDP and TCP, when the lab runs it (LabOptions.turn). Optional so
+   * port sets written before coturn joined the lab still fit: default 3478 (labPortsFrom: base+6).
+   */
+  turn?: number;
+  /** coturn's relay port range, inclusive. Default 32000..32099 (labPortsFrom: base+20..base+99). */
+  turnRelayMin?: number;
+  turnRelayMax?: number;
 }
 
 export interface LabUsersOptions {
@@ -62,6 +70,28 @@ export interface LabOptions {
   listenAddresses?: string[];
   /** Which SIP devices to start. Default both. */
   devices?: LabDeviceName[];
+  /**
+   * Start coturn, a TURN relay on 127.0.0.1 (LabState.turn). Default false here, so labs of
+   * tests and studies need no coturn; `callwright lab up` starts it unless --no-turn.
+   */
+  turn?: boolean;
+}
+
+/** The lab's TURN relay (coturn). lab.json and turn.env (both mode 600) hold its credentials; logs never do. */
+export interface LabTurn {
+  /** turn:127.0.0.1:PORT?transport=udp and ?transport=tcp. */
+  urls: string[];
+  port: number;
+  relayMin: number;
+  relayMax: number;
+  realm: string;
+  /** The shared secret (TURN REST API): scenarios name it with secretEnv and get credentials made per run. */
+  secret: string;
+  /** A long-term credential (made from the secret, valid a year): scenarios name it with usernameEnv / credentialEnv. */
+  username: string;
+  password: string;
+  /** NAME=value lines of the three, for `callwright run --secrets`. */
+  secretsFile: string;
 }
 
 export interface LabUser {
@@ -104,6 +134,8 @@ export interface LabState {
   devices: LabDevice[];
   processes: LabProcess[];
   mtuFallback: boolean;
+  /** The TURN relay, when the lab runs one. */
+  turn?: LabTurn;
   /** The self-signed certificate behind wss, and its SPKI hash for Chromium's --ignore-certificate-errors-spki-list. */
   tls: { certificate: string; privateKey: string; spkiSha256Base64: string };
   startedAt: string;

@@ -18,7 +18,10 @@ export interface PageConfig {
    */
   iceGatheringMode: 'usable' | 'complete';
   iceGatheringTimeoutMs: number;
+  /** STUN and TURN servers (RTCIceServer), TURN credentials already made (scenario target.iceServers); empty: host candidates only. */
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** 'relay': TURN relay candidates only (target.iceTransportPolicy); undefined: 'all'. */
+  iceTransportPolicy?: 'all' | 'relay';
   /** Play received audio so it is decoded: concealment and audio level need it. */
   playReceivedAudio: boolean;
   /** Fraction of legs (0..1, chosen per leg) whose received audio is played when playReceivedAudio is on; undefined: all. */

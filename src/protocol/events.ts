@@ -145,6 +145,16 @@ export type AgentEvent =
       candidateTypes: string[];
       endedBy: 'complete' | 'usable' | 'timeout' | 'fixed';
       missingMids: string[];
+      /** setLocalDescription -> first relay candidate: how long the TURN allocation took (its 401 challenge included). */
+      relayAllocationMs?: number;
+      /**
+       * STUN/TURN servers that failed (Chromium's icecandidateerror), one per server and code:
+       * 401 refused the credentials, 403/437/441/486/508 refused the allocation, 701 no connection or answer.
+       * The URL carries no credential.
+       */
+      iceServerErrors?: { url: string; errorCode: number; errorText: string }[];
+      /** The leg takes relay candidates only (target.iceTransportPolicy relay). */
+      relayOnly?: true;
     }
   /** A transport state change of a leg's peer connection: ICE, DTLS, the connection as a whole. */
   | { type: 'legTransport'; legId: string; atMs: number; layer: TransportLayer; state: string }

@@ -35,6 +35,9 @@ export const LEG_HEADERS: FieldHeaders<LegRow> = {
   audioStoppedAtMs: 'audio_stopped_at',
   audioSilentAtMs: 'audio_silent_at',
   pageLagMaxMs: 'page_lag_max_ms',
+  candidatePairType: 'candidate_pair_type',
+  turnAllocationMs: 'turn_allocation_ms',
+  iceServerErrors: 'ice_server_errors',
 };
 
 const LEG_COLUMNS = fieldColumns<LegRow>(LEG_HEADERS, {
@@ -48,6 +51,7 @@ const LEG_COLUMNS = fieldColumns<LegRow>(LEG_HEADERS, {
   audioStoppedAtMs: isoTime,
   audioSilentAtMs: isoTime,
   pageLagMaxMs: (ms) => (ms === undefined ? undefined : Math.round(ms)),
+  turnAllocationMs: (ms) => (ms === undefined ? undefined : Math.round(ms * 10) / 10),
 });
 
 /** `legs.csv`: one row per callwright leg of each call, its transport timeline, written when the call ends. */

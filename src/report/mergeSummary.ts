@@ -21,7 +21,7 @@
  * not decide the merged run's: its thresholds are judged again on all rows.
  */
 import { ExitCode } from '../errors.js';
-import type { HarnessSummary, LoadSummary, RunSummary, ShardFigures } from '../results.js';
+import type { HarnessCgroupSummary, HarnessSummary, LoadSummary, RunSummary, ShardFigures } from '../results.js';
 import { outcomeExitCode } from '../verdict/exitCodes.js';
 import type { FinishedShard, ShardSet } from './mergeInputs.js';
 
@@ -119,7 +119,30 @@ export function mergeHarness(harnesses: readonly HarnessSummary[]): HarnessSumma
     thresholds: harnesses[0]!.thresholds,
     cores: sum((harness) => harness.cores),
     samples: sum((harness) => harness.samples),
+    ...mergedCgroups(harnesses.flatMap((harness) => (harness.cgroup ? [harness.cgroup] : []))),
   };
+}
+
+/** The shards' container budgets added up (each shard's own stays in its summary.json); peaks are the largest shard's. */
+function mergedCgroups(cgroups: readonly HarnessCgroupSummary[]): { cgroup?: HarnessCgroupSummary } {
+  if (cgroups.length === 0) return {};
+  const total = (pick: (cgroup: HarnessCgroupSummary) => number | undefined) => {
+    const values = cgroups.flatMap((cgroup) => (pick(cgroup) === undefined ? [] : [pick(cgroup)!]));
+    return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
+  };
+  const largest = (pick: (cgroup: HarnessCgroupSummary) => number | undefined) => {
+    const values = cgroups.flatMap((cgroup) => (pick(cgroup) === undefined ? [] : [pick(cgroup)!]));
+    return values.length === 0 ? undefined : Math.max(...values);
+  };
+  const merged: HarnessCgroupSummary = {
+    cpuLimitCores: total((c) => c.cpuLimitCores),
+    cpuThrottledSeconds: total((c) => c.cpuThrottledSeconds),
+    peakCpuCores: largest((c) => c.peakCpuCores),
+    memoryLimitBytes: total((c) => c.memoryLimitBytes),
+    peakMemoryBytes: largest((c) => c.peakMemoryBytes),
+    oomKills: total((c) => c.oomKills),
+  };
+  return { cgroup: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)) as HarnessCgroupSummary };
 }
 
 function shardFigures(shard: FinishedShard): ShardFigures {

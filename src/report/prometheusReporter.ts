@@ -101,6 +101,13 @@ export class PrometheusReporter implements Reporter {
         metrics.harnessCpuCores.set({ ...scenario, process: 'machine' }, sample.machineBusyCores);
         metrics.harnessMemoryBytes.set({ ...scenario, process: 'node' }, sample.nodeRssBytes);
         metrics.harnessMemoryBytes.set({ ...scenario, process: 'chromium' }, sample.chromiumRssBytes);
+        // A container's budget beside its use, only when its cgroup has a limit: two more values of
+        // `process`, so a dashboard plots use against limit without a new metric. Throttling shows in
+        // callwright_harness_saturated; Kubernetes' cAdvisor already counts it per container.
+        if (sample.cpuLimitCores !== undefined) metrics.harnessCpuCores.set({ ...scenario, process: 'cgroup_limit' }, sample.cpuLimitCores);
+        if (sample.cgroupCpuCores !== undefined) metrics.harnessCpuCores.set({ ...scenario, process: 'cgroup' }, sample.cgroupCpuCores);
+        if (sample.memoryLimitBytes !== undefined) metrics.harnessMemoryBytes.set({ ...scenario, process: 'cgroup_limit' }, sample.memoryLimitBytes);
+        if (sample.cgroupMemoryBytes !== undefined) metrics.harnessMemoryBytes.set({ ...scenario, process: 'cgroup' }, sample.cgroupMemoryBytes);
         metrics.harnessEventLoopLagSeconds.set(scenario, sample.eventLoopLagP99Ms / 1000);
         return;
       }

@@ -256,6 +256,16 @@ const runSummarySchema = z.object({
           chromiumPssBytes: z.number().optional(),
         })
         .optional(),
+      cgroup: z
+        .object({
+          cpuLimitCores: z.number().optional(),
+          cpuThrottledSeconds: z.number().optional(),
+          peakCpuCores: z.number().optional(),
+          memoryLimitBytes: z.number().optional(),
+          peakMemoryBytes: z.number().optional(),
+          oomKills: z.number().optional(),
+        })
+        .optional(),
     })
     .optional(),
   shards: z

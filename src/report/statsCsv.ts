@@ -34,6 +34,8 @@ export interface StatsRow {
   cumulative: Counts;
   current: number;
   harness?: HarnessSample;
+  /** Time the harness's cgroup was throttled, this period and so far; absent when it has no CPU limit. */
+  cpuThrottledSeconds?: { period: number; cumulative: number };
   saturated: boolean;
 }
 
@@ -88,6 +90,13 @@ export const STATS_COLUMNS: CsvColumn<StatsRow>[] = [
     { header: `failed_${reason}_p`, cell: (r) => r.period.failedBy[reason] },
     { header: `failed_${reason}_c`, cell: (r) => r.cumulative.failedBy[reason] },
   ]),
+  // The container's budget (cgroup limits), empty when there is none: docs/load.md, the watchdog.
+  { header: 'cpu_limit_cores', cell: (r) => r.harness?.cpuLimitCores },
+  { header: 'cgroup_cpu_cores', cell: (r) => r.harness?.cgroupCpuCores },
+  { header: 'cpu_throttled_s_p', cell: (r) => r.cpuThrottledSeconds?.period },
+  { header: 'cpu_throttled_s_c', cell: (r) => r.cpuThrottledSeconds?.cumulative },
+  { header: 'memory_limit_bytes', cell: (r) => r.harness?.memoryLimitBytes },
+  { header: 'cgroup_memory_bytes', cell: (r) => r.harness?.cgroupMemoryBytes },
 ];
 
 export interface PeriodicStatsOptions {
@@ -109,6 +118,8 @@ export class PeriodicStatsReporter implements Reporter {
   private timer: NodeJS.Timeout | undefined;
   private harness: HarnessSample | undefined;
   private saturatedInPeriod = false;
+  /** Throttling is summed over the watchdog's samples, not taken from the last one: every throttled second counts. */
+  private throttled: { period: number; cumulative: number } | undefined;
   private ended = 0;
 
   constructor(private readonly options: PeriodicStatsOptions) {
@@ -146,6 +157,11 @@ export class PeriodicStatsReporter implements Reporter {
       case 'harness':
         this.harness = event.sample;
         if (event.saturated) this.saturatedInPeriod = true;
+        if (event.sample.cpuLimitCores !== undefined) {
+          this.throttled ??= { period: 0, cumulative: 0 };
+          this.throttled.period += event.sample.cpuThrottledSeconds ?? 0;
+          this.throttled.cumulative += event.sample.cpuThrottledSeconds ?? 0;
+        }
         return;
       default:
         return;
@@ -189,11 +205,13 @@ export class PeriodicStatsReporter implements Reporter {
       current: Math.max(0, this.cumulative.created - this.ended),
       saturated: this.saturatedInPeriod,
       ...(this.harness ? { harness: this.harness } : {}),
+      ...(this.throttled ? { cpuThrottledSeconds: { ...this.throttled } } : {}),
     };
     this.file.write(this.file.line(row));
     this.options.onRow?.(row);
     this.period = emptyCounts();
     this.lastRowAtMs = atMs;
     this.saturatedInPeriod = false;
+    if (this.throttled) this.throttled.period = 0;
   }
 }

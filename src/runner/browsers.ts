@@ -7,6 +7,7 @@ import { BrowserPool } from '../browser/browserPool.js';
 import type { Logger } from '../log.js';
 import type { FakeMedia } from '../browser/chromium.js';
 import type { RunEvent } from '../results.js';
+import { browserIceServers } from '../scenario/iceServers.js';
 import type { Scenario } from '../scenario/types.js';
 import type { LoadSession } from './loadSession.js';
 import type { PageRecycler } from './pageRecycler.js';
@@ -47,7 +48,9 @@ export async function startBrowsers(
       flushIntervalMs: 200,
       iceGatheringMode: options.iceGathering,
       iceGatheringTimeoutMs: options.iceGatheringTimeoutMs,
-      iceServers: [],
+      // TURN REST API credentials are made here, once per run, valid for their ttl from now.
+      iceServers: browserIceServers(scenario.target, Date.now()),
+      ...(scenario.target?.iceTransportPolicy ? { iceTransportPolicy: scenario.target.iceTransportPolicy } : {}),
       playReceivedAudio: options.playReceivedAudio,
       receivedAudioSample: options.receivedAudioSample,
       ...(options.opusPtimeMs === undefined ? {} : { opusPtimeMs: options.opusPtimeMs }),

@@ -190,8 +190,11 @@ export class LoadSession {
     const summary = this.watchdog?.summary(failedDuring);
     if (summary?.saturated) {
       const reasons = [...new Set(summary.windows.flatMap((w) => w.reasons))].join(', ');
+      const cgroup = summary.cgroup;
+      // In a container the limit, not the node, is the budget: say what it was.
+      const budget = cgroup?.cpuLimitCores === undefined ? '' : `; its cgroup allows ${cgroup.cpuLimitCores.toFixed(2)} cores, throttled ${(cgroup.cpuThrottledSeconds ?? 0).toFixed(0)} s`;
       this.logger.warn(
-        `HARNESS SATURATED for ${summary.saturatedSeconds.toFixed(0)} s (${reasons}; peak machine CPU ${summary.peak?.machineBusyCores.toFixed(2)} of ${summary.cores} cores, event-loop lag p99 ${summary.peak?.eventLoopLagP99Ms.toFixed(0)} ms): ${failedDuring} failed call(s) overlap it; results then measure this machine, not the server`,
+        `HARNESS SATURATED for ${summary.saturatedSeconds.toFixed(0)} s (${reasons}; peak machine CPU ${summary.peak?.machineBusyCores.toFixed(2)} of ${summary.cores} cores, event-loop lag p99 ${summary.peak?.eventLoopLagP99Ms.toFixed(0)} ms): ${failedDuring} failed call(s) overlap it; results then measure this machine, not the server${budget}`,
       );
     }
     return summary;

@@ -147,7 +147,7 @@ function readScenario(
   const fields = value as Record<string, unknown>;
   const name = problems.parse(scenarioName, fields.name, 'name');
   const description = problems.parse(text('a description').optional(), fields.description, 'description');
-  const target = readTarget(fields.target, dirname(file), problems);
+  const target = readTarget(fields.target, dirname(file), problems, env);
   const { options, stepTimeoutSeconds } = readOptions(fields.options, problems);
   const problemsBeforeLoad = problems.count;
   const load = readLoad(fields.load, problems);

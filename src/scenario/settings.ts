@@ -10,6 +10,8 @@ import type { HoldTime, Load, RatePhase, Role, ScenarioOptions, ScenarioThreshol
 import { duration, flag, integer, matching, oneOf, strictFields, text } from './fields.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 import { caFileProblem } from './caFile.js';
+import type { Env } from './accounts.js';
+import { checkIceTransportPolicy, iceServerListFields, iceTransportPolicyField, readIceServers } from './iceServers.js';
 
 export const SCENARIO_NAME = /^[A-Za-z0-9_.-]+$/;
 export const scenarioName = matching(SCENARIO_NAME, 'a name of letters, digits, _, . or -');
@@ -22,12 +24,20 @@ const targetFields = strictFields({
   domain: matching(DOMAIN, 'a SIP domain: a host name or IP address, without scheme or port'),
   caFile: text('a path to a PEM file').optional(),
   insecureTls: flag().optional(),
+  iceServers: iceServerListFields.optional(),
+  iceTransportPolicy: iceTransportPolicyField.optional(),
 });
 
-/** Absent target: the embedded server. `baseDir` is the scenario file's folder, for caFile. */
-export function readTarget(value: unknown, baseDir: string, problems: Problems): Target | undefined {
+// The servers are read one by one (iceServers.ts), so one entry's shape problem does not hide the others' problems.
+const targetReadFields = targetFields.extend({ iceServers: z.unknown().optional() });
+
+/**
+ * Absent target: the embedded server. `baseDir` is the scenario file's folder, for caFile;
+ * `env` is where credentialEnv and secretEnv of target.iceServers are looked up (iceServers.ts).
+ */
+export function readTarget(value: unknown, baseDir: string, problems: Problems, env: Env = {}): Target | undefined {
   if (value === undefined || value === null) return undefined;
-  const fields = problems.parse(targetFields, value, 'target');
+  const fields = problems.parse(targetReadFields, value, 'target');
   if (!fields) return undefined;
   const target: Target = { url: fields.url, domain: fields.domain };
   const secure = checkUrl(fields.url, problems);
@@ -48,6 +58,14 @@ export function readTarget(value: unknown, baseDir: string, problems: Problems):
       problems.add('target.insecureTls', 'conflicts with target.caFile: trust the server through its CA file, or accept any certificate, not both');
     }
   }
+  if (fields.iceServers !== undefined) {
+    const servers = readIceServers(fields.iceServers, env, problems);
+    if (servers && servers.length > 0) target.iceServers = servers;
+    if (fields.iceTransportPolicy !== undefined) checkIceTransportPolicy(fields.iceTransportPolicy, servers, problems);
+  } else if (fields.iceTransportPolicy === 'relay') {
+    checkIceTransportPolicy('relay', [], problems);
+  }
+  if (fields.iceTransportPolicy !== undefined) target.iceTransportPolicy = fields.iceTransportPolicy;
   return target;
 }
 

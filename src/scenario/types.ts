@@ -39,7 +39,24 @@ export interface Target {
   caFile?: string;
   /** Accept any certificate (loudly logged). */
   insecureTls?: boolean;
+  /**
+   * STUN and TURN servers the browsers' peer connections use. Absent: none, so legs
+   * offer host candidates only (no packet leaves for a public STUN server).
+   */
+  iceServers?: IceServer[];
+  /** 'relay': legs use TURN relay candidates only, as behind a firewall that lets only the relay through. Absent: 'all'. */
+  iceTransportPolicy?: 'all' | 'relay';
 }
+
+/** A STUN or TURN server for the browsers, its credentials already read from the file or the environment. */
+export type IceServer =
+  /** STUN, or TURN with long-term credentials used as given. */
+  | { kind: 'static'; urls: string[]; username?: string; credential?: string }
+  /**
+   * TURN REST API (coturn's use-auth-secret, most TURN services): for each run callwright
+   * makes the username `<now + ttl>:<user>` and its credential, base64 HMAC-SHA1 under the secret.
+   */
+  | { kind: 'sharedSecret'; urls: string[]; secret: string; user: string; ttlSeconds: number };
 
 export interface Account {
   /** SIP user part, already validated against RFC 3261 (escaped if needed). */

@@ -328,7 +328,7 @@ describe.skipIf(skipped(missing))(named('lab scenarios through the CLI against a
   });
 
   it('covers every scenario in scenarios/lab', () => {
-    const covered = ['audio-video-to-audio-only', 'browser-to-browser', 'browser-to-echo', 'codecs-echo', 'device-to-browser', 'dtmf', 'extra-sdp', 'hold-echo', 'login-escaped', 'login-unescaped', 'transfer-to-echo'];
+    const covered = ['audio-video-to-audio-only', 'browser-to-browser', 'browser-to-echo', 'codecs-echo', 'device-to-browser', 'dtmf', 'extra-sdp', 'hold-echo', 'login-escaped', 'login-unescaped', 'relay-browser-to-browser', 'relay-browser-to-echo', 'transfer-to-echo']; // relay-*: test/integration/turn-relay.test.ts
     expect(readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual(covered);
   });
 });

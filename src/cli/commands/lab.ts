@@ -9,6 +9,7 @@ export interface LabArgs {
   dir: string;
   'mtu-fallback': boolean;
   devices: (LabDeviceName | 'none')[];
+  turn: boolean;
   'port-base'?: number;
   out: string;
   'path-mtu': number;
@@ -26,7 +27,7 @@ export interface LabArgs {
 /** One command with an action, so bin.ts registers it like any other: `callwright lab up|down|status|mtu-sweep|call`. */
 export const labCommand: CallwrightCommand<LabArgs> = {
   command: 'lab <action>',
-  describe: 'Start, stop or show the real interop lab (Kamailio, rtpengine, a SIPp echo device, baresip) on 127.0.0.1',
+  describe: 'Start, stop or show the real interop lab (Kamailio, rtpengine, a SIPp echo device, baresip, a coturn TURN relay) on 127.0.0.1',
   builder: (yargs: Argv) =>
     yargs
       .positional('action', {
@@ -49,7 +50,12 @@ export const labCommand: CallwrightCommand<LabArgs> = {
         default: ['sipp-echo', 'baresip'],
         describe: 'SIP devices to start beside Kamailio and rtpengine',
       })
-      .option('port-base', { type: 'number', describe: 'every lab port from this one: SIP base, ws +1, wss +2, ng +3, echo +4, baresip +5, RTP +100.. (default: 5060, 8080...; mtu-sweep: 5260, 8280...)' })
+      .option('turn', {
+        type: 'boolean',
+        default: true,
+        describe: 'start a coturn TURN relay on 127.0.0.1 (its credentials in <dir>/turn.env, for run --secrets); --no-turn: none',
+      })
+      .option('port-base', { type: 'number', describe: 'every lab port from this one: SIP base, ws +1, wss +2, ng +3, echo +4, baresip +5, TURN +6, TURN relays +20..+99, RTP +100.. (default: 5060, 8080...; mtu-sweep: 5260, 8280...)' })
       .option('out', { type: 'string', default: 'reports/mtu-sweep', describe: 'mtu-sweep: folder for mtu-sweep.csv, mtu-sweep.md, its labs and its runs' })
       .option('path-mtu', { type: 'number', default: 1500, describe: 'mtu-sweep: MTU of the path to the device' })
       .option('lossy-path', {
@@ -85,7 +91,7 @@ export const labCommand: CallwrightCommand<LabArgs> = {
     switch (args.action) {
       case 'up': {
         const devices = args.devices.filter((d): d is LabDeviceName => d !== 'none');
-        const state = await lab.labUp({ dir: args.dir, mtuFallback: args['mtu-fallback'], devices, ...(ports ? { ports } : {}) });
+        const state = await lab.labUp({ dir: args.dir, mtuFallback: args['mtu-fallback'], devices, turn: args.turn, ...(ports ? { ports } : {}) });
         print(`lab up in ${state.dir}`);
         printState(state, print);
         print(`stop it with: callwright lab down --dir ${args.dir}`);
@@ -201,6 +207,11 @@ function printState(state: LabState | LabStatus, print: (line?: string) => void)
   if (state.extraUsers?.length) print(`  escaped:    ${state.extraUsers.map((u) => `${u.user} ("${decodeUser(u.user)}")`).join(', ')}: logins RFC 3261 wants percent-escaped`);
   for (const device of state.devices) {
     print(`  device:     ${device.uri} -> ${device.name} on ${device.transport} ${device.address} (trace: ${device.trace})`);
+  }
+  if (state.turn) {
+    // The credentials stay in the mode-600 files; the output names them only.
+    print(`  TURN:       ${state.turn.urls.join(' ')}, relays on ports ${state.turn.relayMin}..${state.turn.relayMax}, realm ${state.turn.realm}`);
+    print(`              credentials in ${state.turn.secretsFile} (callwright run ... --secrets ${state.turn.secretsFile}): long-term username/password and the TURN REST secret`);
   }
   for (const proc of state.processes) {
     const mark = running ? (running[proc.name] ? 'running' : 'NOT RUNNING') : 'started';
