@@ -51,8 +51,10 @@ describe('labTurnCredentials', () => {
 describe('lab options with a TURN relay', () => {
   it('moves the TURN port and relay range with the port base, clear of every other port', () => {
     const ports = labPortsFrom(26000);
-    expect(ports).toMatchObject({ turn: 26006, turnRelayMin: 26020, turnRelayMax: 26099 });
-    expect(resolveLabOptions({ dir: 'd', ports, turn: true }).turn).toEqual({ port: 26006, relayMin: 26020, relayMax: 26099 });
+    expect(ports).toMatchObject({ turn: 26008, turnRelayMin: 26020, turnRelayMax: 26099 });
+    expect(resolveLabOptions({ dir: 'd', ports, turn: true }).turn).toEqual({ port: 26008, relayMin: 26020, relayMax: 26099 });
+    // baresip also listens for SIP over TLS on its port + 1: the TURN port must not be that one (it was, and coturn could not bind).
+    expect(ports.turn).not.toBe(ports.baresip + 1);
   });
 
   it('runs no relay unless asked, and defaults to 3478 with relays below the ephemeral port range', () => {

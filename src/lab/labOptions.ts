@@ -26,7 +26,7 @@ export const defaultLabPorts: Readonly<LabPorts> = {
 /**
  * Every lab port from one base, for a second lab beside a default one (tests, the MTU sweep,
  * a busy machine): SIP base, ws +1, wss +2, rtpengine ng +3, SIPp echo +4, baresip +5,
- * TURN +6, echo RTP +10 (and +12), TURN relays +20..+99, rtpengine RTP +100..+199,
+ * TURN +8 (baresip takes +6 for TLS, its SIP port + 1), echo RTP +10 (and +12), TURN relays +20..+99, rtpengine RTP +100..+199,
  * baresip RTP +200..+299.
  */
 export function labPortsFrom(base: number): LabPorts {
@@ -42,7 +42,7 @@ export function labPortsFrom(base: number): LabPorts {
     rtpMax: base + 199,
     baresipRtpMin: base + 200,
     baresipRtpMax: base + 299,
-    turn: base + 6,
+    turn: base + 8,
     turnRelayMin: base + 20,
     turnRelayMax: base + 99,
   };
