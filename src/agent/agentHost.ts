@@ -34,6 +34,8 @@ export class AgentHost {
   private readonly legsByCallId = new Map<string, Leg>();
   /** Extra SDP lines to add on the wire, keyed by Call-ID: for the INVITE (caller) or the 200 OK (callee). */
   private readonly extraSdpByCallId = new Map<string, string[]>();
+  /** Incoming legs whose 200 OK's SDP was reported: later 2xx (re-INVITE answers) are not the call's answer. */
+  private readonly answerRecorded = new WeakSet<Leg>();
   /** Registered on purpose (a register command, no unregister since): re-register after a reconnection. */
   private wantRegistered = false;
   private destroyed = false;
@@ -130,7 +132,7 @@ export class AgentHost {
     if (!target) throw new Error(`invalid SIP URI ${command.target}`);
     const modifiers = codecModifiers(command.codecs, this.config.opusPtimeMs);
     const inviter = new Inviter(this.ua, target, {
-      sessionDescriptionHandlerOptions: { constraints: { audio: command.audio, video: command.video } } as object,
+      sessionDescriptionHandlerOptions: { constraints: { audio: command.audio, video: command.video }, ...(command.receiveOnly ? { receiveOnly: true } : {}) } as object,
       sessionDescriptionHandlerModifiers: modifiers,
       sessionDescriptionHandlerModifiersReInvite: modifiers,
       extraHeaders: command.headers,
@@ -151,9 +153,14 @@ export class AgentHost {
   }
 
   /** Answer an incoming leg; extra SDP lines go into the 200 OK on the wire. */
-  async answer(leg: Leg, options: { audio: boolean; video: boolean; codecs?: string[]; extraSdp?: string[] }): Promise<void> {
+  async answer(leg: Leg, options: { audio: boolean; video: boolean; receiveOnly?: boolean; codecs?: string[]; extraSdp?: string[] }): Promise<void> {
     if (options.extraSdp?.length) this.extraSdpByCallId.set(leg.sipCallId, options.extraSdp);
-    await leg.answer({ audio: options.audio, video: options.video, modifiers: codecModifiers(options.codecs, this.config.opusPtimeMs) });
+    await leg.answer({
+      audio: options.audio,
+      video: options.video,
+      receiveOnly: options.receiveOnly === true,
+      modifiers: codecModifiers(options.codecs, this.config.opusPtimeMs),
+    });
   }
 
   async message(requestId: string, target: string, body: string, contentType: string): Promise<void> {
@@ -290,7 +297,7 @@ export class AgentHost {
     if (after !== undefined) {
       setTimeout(() => {
         if (leg.ended || leg.established) return;
-        this.answer(leg, { audio: true, video: false }).catch((error: unknown) =>
+        this.answer(leg, { audio: true, video: false, receiveOnly: this.command.autoAnswerReceiveOnly === true }).catch((error: unknown) =>
           this.emit({ type: 'commandFailed', atMs: Date.now(), command: 'answer', id: legId, error: errorText(error) }),
         );
       }, after);
@@ -372,7 +379,11 @@ export class AgentHost {
     }
     const isOffer = message.method === 'INVITE';
     const isAnswer = message.status !== undefined && message.status >= 200 && message.status < 300;
-    if (message.body && (isOffer || isAnswer) && !leg.established) {
+    // A callee's leg is established by the time its 200 OK passes the tap: its first answer still counts (re-INVITEs' do not).
+    const calleeAnswer = isAnswer && tap.sent && leg.direction === 'incoming';
+    const initial = !leg.established || (calleeAnswer && !this.answerRecorded.has(leg));
+    if (message.body && (isOffer || isAnswer) && initial) {
+      if (calleeAnswer) this.answerRecorded.add(leg);
       this.emit({ type: 'sdp', legId: leg.legId, atMs, sent: tap.sent, offer: isOffer, bytes: tap.bytes, sdp: message.body });
     }
   }

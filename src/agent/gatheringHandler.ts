@@ -67,6 +67,42 @@ export class GatheringSessionDescriptionHandler extends Web.SessionDescriptionHa
     super(logger, mediaStreamFactory, configuration);
   }
 
+  /**
+   * A listen-only leg (options.receiveOnly): which media it receives. Latched from the first
+   * options that say so, since re-INVITEs (hold) come with options of their own.
+   */
+  private receiveOnly: { audio: boolean; video: boolean } | undefined;
+
+  /** A receive-only leg captures nothing: no getUserMedia, no sender track. */
+  protected override getLocalMediaStream(options?: Web.SessionDescriptionHandlerOptions): Promise<void> {
+    const asked = receiveOnlyOf(options);
+    if (asked) this.receiveOnly = asked;
+    return this.receiveOnly ? Promise.resolve() : super.getLocalMediaStream(options);
+  }
+
+  /**
+   * SIP.js picks each transceiver's direction from the hold state and the offer; a receive-only
+   * leg then never sends: sendrecv becomes recvonly, sendonly inactive. Its first offer needs
+   * transceivers of its own (there is no track to add): recvonly, one per medium.
+   */
+  protected override async updateDirection(options?: Web.SessionDescriptionHandlerOptions): Promise<void> {
+    const pc = this.peerConnection;
+    const wanted = this.receiveOnly;
+    if (pc && wanted && pc.signalingState === 'stable') {
+      for (const kind of ['audio', 'video'] as const) {
+        if (wanted[kind] && !pc.getTransceivers().some((t) => t.receiver.track.kind === kind)) pc.addTransceiver(kind, { direction: 'recvonly' });
+      }
+    }
+    await super.updateDirection(options);
+    if (!pc || !wanted) return;
+    for (const transceiver of pc.getTransceivers()) {
+      if (transceiver.currentDirection === 'stopped' || transceiver.direction === 'stopped') continue;
+      const receives = transceiver.direction === 'sendrecv' || transceiver.direction === 'recvonly';
+      const direction = receives && wanted[transceiver.receiver.track.kind as 'audio' | 'video'] ? 'recvonly' : 'inactive';
+      if (transceiver.direction !== direction) transceiver.direction = direction;
+    }
+  }
+
   /** Gathering starts with setLocalDescription; it may even complete before the wait begins. */
   private gatheringStartedMs: number | undefined;
   /** Relay candidates and server errors of the current gathering. */
@@ -144,6 +180,13 @@ export class GatheringSessionDescriptionHandler extends Web.SessionDescriptionHa
     this.onGathered?.(outcome);
     if (outcome.missingMids.length > 0) throw new NoCandidateError(outcome);
   }
+}
+
+/** Options carry `receiveOnly: true` beside the constraints (see AgentHost): the media to receive are those asked for. */
+function receiveOnlyOf(options: Web.SessionDescriptionHandlerOptions | undefined): { audio: boolean; video: boolean } | undefined {
+  if ((options as { receiveOnly?: unknown } | undefined)?.receiveOnly !== true) return undefined;
+  const constraints = options?.constraints ?? {};
+  return { audio: Boolean(constraints.audio), video: Boolean(constraints.video) };
 }
 
 export interface GatheringFactoryOptions {

@@ -73,11 +73,12 @@ export class Leg {
     };
   }
 
-  async answer(options: { audio: boolean; video: boolean; modifiers: SessionDescriptionHandlerModifier[] }): Promise<void> {
+  /** receiveOnly: answer recvonly with no capture (the handler reads it beside the constraints). */
+  async answer(options: { audio: boolean; video: boolean; receiveOnly: boolean; modifiers: SessionDescriptionHandlerModifier[] }): Promise<void> {
     const invitation = this.asInvitation();
     invitation.sessionDescriptionHandlerModifiersReInvite = options.modifiers;
     await invitation.accept({
-      sessionDescriptionHandlerOptions: { constraints: { audio: options.audio, video: options.video } } as object,
+      sessionDescriptionHandlerOptions: { constraints: { audio: options.audio, video: options.video }, ...(options.receiveOnly ? { receiveOnly: true } : {}) } as object,
       sessionDescriptionHandlerModifiers: options.modifiers,
     });
   }

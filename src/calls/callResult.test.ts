@@ -181,4 +181,51 @@ describe('buildCallResult', () => {
     a.endedAtMs = T0 + 9000;
     expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
   });
+
+  describe('receive-only legs', () => {
+    const SDP = (direction: string) => `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=${direction}\r\n`;
+    const sdpEvent = (record: LegRecord, sent: boolean, offer: boolean, direction: string) =>
+      record.sdp.push({ type: 'sdp', legId: record.legId, atMs: T0 + 200, sent, offer, bytes: 300, sdp: SDP(direction) });
+
+    /** alice (caller) receives 50 packets/s; bob receives nothing for 5 s. */
+    function listenOnlyCall(): [LegRecord, LegRecord] {
+      const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+      established(a, b);
+      for (const at of [2000, 4000, 6000]) {
+        stats(a, T0 + at, (at - 485) / 20, at / 1000);
+        stats(b, T0 + at, 0);
+      }
+      a.endedAtMs = b.endedAtMs = T0 + 6500;
+      return [a, b];
+    }
+
+    it('is not one-way audio when the leg that hears nothing was offered recvonly (a listen-only caller)', () => {
+      const [a, b] = listenOnlyCall();
+      sdpEvent(a, true, true, 'recvonly');
+      sdpEvent(b, false, true, 'recvonly');
+      sdpEvent(b, true, false, 'sendonly');
+      sdpEvent(a, false, false, 'sendonly');
+      expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ result: 'success', oneWayAudio: false });
+    });
+
+    it('is not one-way audio when the far end answered recvonly or inactive (a listen-only callee)', () => {
+      const [a, b] = listenOnlyCall();
+      // Here bob is the one who hears: seen from alice, the far end's answer says it sends nothing.
+      const [caller, callee] = [b, a];
+      sdpEvent(caller, false, false, 'inactive');
+      expect(buildCallResult('s', call(), caller, callee, calm)).toMatchObject({ result: 'success', oneWayAudio: false });
+    });
+
+    it('is still one-way audio when the far end offered sendrecv or sendonly and no audio came', () => {
+      for (const direction of ['sendrecv', 'sendonly']) {
+        const [a, b] = listenOnlyCall();
+        sdpEvent(b, false, true, direction);
+        expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ result: 'failed', failureReason: 'one_way_audio', oneWayAudio: true });
+      }
+      // Nor does this leg's own recvonly excuse it: it asked to receive.
+      const [a, b] = listenOnlyCall();
+      sdpEvent(b, true, true, 'recvonly');
+      expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ failureReason: 'one_way_audio' });
+    });
+  });
 });

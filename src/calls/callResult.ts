@@ -17,6 +17,8 @@ const INTERRUPTION_BEFORE_END_MS = 1500;
 const NOT_RE_ATTRIBUTED: readonly FailureReason[] = [...HARNESS_FAILURE_REASONS, 'dropped', 'interrupted', 'command_failed'];
 
 function receivedNoAudio(leg: LegRecord): boolean {
+  // A listen-only far end sends nothing by agreement: no audio here is no evidence of one-way audio.
+  if (leg.farEndSendsNoAudio) return false;
   const latest = leg.latest;
   if (latest === undefined || (latest.sample.audioIn?.packetsReceived ?? 0) > 0) return false;
   return leg.establishedAtMs === undefined || latest.atMs - leg.establishedAtMs >= ONE_WAY_EVIDENCE_AFTER_MS;

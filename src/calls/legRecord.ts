@@ -1,5 +1,6 @@
 import type { AgentEvent, CandidatePair, LegDirection, LegEndCause, MediaSample, TransportLayer } from '../protocol/events.js';
 import type { SipWireTimes } from './sipWireTimes.js';
+import { sendsNo } from '../sdp/mediaDirection.js';
 
 type StatsEvent = Extract<AgentEvent, { type: 'stats' }>;
 type GatheringEvent = Extract<AgentEvent, { type: 'iceGathered' }>;
@@ -137,6 +138,15 @@ export class LegRecord {
     if (this.lastHoldChangeAtMs !== undefined && this.lastHoldChangeAtMs > intervalStartMs - 500) return;
     if (!flowing) this.audioStoppedAtMs ??= intervalStartMs;
     else if (silent) this.audioSilentAtMs ??= intervalStartMs;
+  }
+
+  /**
+   * The far end's offer or answer said it sends no audio (a=recvonly or inactive: a
+   * listen-only leg): receiving none is what was negotiated, not one-way audio.
+   */
+  get farEndSendsNoAudio(): boolean {
+    const received = this.sdp.findLast((event) => !event.sent);
+    return received !== undefined && sendsNo(received.sdp, 'audio');
   }
 
   lastSample(): MediaSample | undefined {

@@ -46,6 +46,8 @@ export interface CreateAgentCommand {
   acceptTransfers: boolean;
   /** Answer every incoming call this long after it arrives (audio only), in the page, with no command from Node. */
   autoAnswerAfterMs?: number;
+  /** Those automatic answers are receive-only (a=recvonly, no microphone, no RTP sent). */
+  autoAnswerReceiveOnly?: boolean;
 }
 
 export interface CallCommand {
@@ -56,6 +58,8 @@ export interface CallCommand {
   target: string;
   audio: boolean;
   video: boolean;
+  /** Offer a=recvonly for each medium: no getUserMedia, no sender track, no RTP sent; the far end's media is still received. */
+  receiveOnly?: boolean;
   /** Allow-list of codec names for the offer; empty or undefined keeps all. */
   codecs?: string[];
   /** Extra SDP lines for the offer (e.g. b=AS:3000), inserted at session level. */
@@ -69,6 +73,8 @@ export interface AnswerCommand {
   legId: string;
   audio: boolean;
   video: boolean;
+  /** Answer a=recvonly for each medium: no getUserMedia, no sender track, no RTP sent. */
+  receiveOnly?: boolean;
   codecs?: string[];
   /** Extra SDP lines for the 200 OK. */
   extraSdp?: string[];

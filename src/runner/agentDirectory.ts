@@ -88,7 +88,7 @@ export class AgentDirectory {
       wsUrl: this.endpoint.wsUrl,
       registerExpiresSeconds: this.scenario.options.registerExpiresSeconds,
       acceptTransfers: true,
-      ...(autoAnswer ? { autoAnswerAfterMs: Math.round(autoAnswer.afterSeconds * 1000) } : {}),
+      ...(autoAnswer ? { autoAnswerAfterMs: Math.round(autoAnswer.afterSeconds * 1000), ...(autoAnswer.receiveOnly ? { autoAnswerReceiveOnly: true } : {}) } : {}),
     });
     if (!result.ok) {
       agent.registrationError = result.error;

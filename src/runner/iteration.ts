@@ -183,6 +183,7 @@ export class IterationRunner {
       target,
       audio: step.audio,
       video: step.video,
+      ...(step.receiveOnly ? { receiveOnly: true } : {}),
       codecs: step.codecs,
       extraSdp: step.extraSdp,
       headers: step.headers,
@@ -232,6 +233,7 @@ export class IterationRunner {
       legId: leg.legId,
       audio: step.audio,
       video: step.video,
+      ...(step.receiveOnly ? { receiveOnly: true } : {}),
       codecs: step.codecs,
       extraSdp: step.extraSdp,
     });

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Account, Role } from './types.js';
 import { parseAccountsCsv } from './accountsCsv.js';
-import { duration, integer, matching, password, sipUser, strictFields, text, textOrInteger } from './fields.js';
+import { duration, flag, integer, matching, password, sipUser, strictFields, text, textOrInteger } from './fields.js';
 import { checkSipUser } from './sipUser.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 
@@ -47,7 +47,11 @@ const accountCsv = strictFields({
   passwordEnv: envName.optional(),
 });
 
-const autoAnswerFields = strictFields({ after: duration(0, 3600).optional() }, 'true, false or a mapping with after');
+const autoAnswerFields = strictFields(
+  // receiveOnly: a listen-only callee (answers recvonly, captures and sends nothing).
+  { after: duration(0, 3600).optional(), receiveOnly: flag().optional() },
+  'true, false or a mapping with after and receiveOnly',
+);
 const autoAnswer = z.preprocess(
   // `autoAnswer: true` is "answer at once"; false is the same as leaving it out.
   (value) => (value === true ? {} : value === false ? undefined : value),
@@ -103,7 +107,9 @@ function readRole(name: string, value: unknown, path: string, env: Env, seen: Se
   }
   if (!accounts) return undefined;
   const role: Role = { name, accounts };
-  if (fields.autoAnswer) role.autoAnswer = { afterSeconds: fields.autoAnswer.after ?? 0 };
+  if (fields.autoAnswer) {
+    role.autoAnswer = { afterSeconds: fields.autoAnswer.after ?? 0, ...(fields.autoAnswer.receiveOnly ? { receiveOnly: true as const } : {}) };
+  }
   return role;
 }
 

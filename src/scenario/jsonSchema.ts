@@ -128,7 +128,7 @@ function rolesJson(): JsonSchema {
         description: 'the SIP accounts of the role: a list of { user, password }, a numbered range { range: { from, count }, user: "{n}" }, or { csv: users.csv }; one per call at once',
         anyOf: [{ type: 'array', items: jsonOf(ROLE_SHAPES.listedAccount), minItems: 1 }, jsonOf(ROLE_SHAPES.accountRange), jsonOf(ROLE_SHAPES.accountCsv)],
       },
-      autoAnswer: { description: 'answer incoming calls without an answer step (true, or { after: 1s })', anyOf: [{ type: 'boolean' }, jsonOf(ROLE_SHAPES.autoAnswer)] },
+      autoAnswer: { description: 'answer incoming calls without an answer step (true, or { after: 1s, receiveOnly: true })', anyOf: [{ type: 'boolean' }, jsonOf(ROLE_SHAPES.autoAnswer)] },
     },
   };
   return {

@@ -233,7 +233,7 @@ describe('unknown fields and kinds', () => {
 
   it('names an unknown field at its path and lists the allowed ones', () => {
     expect(problemsOf(withSteps('  - call: { from: alice, to: bob, codec: PCMU }'))).toEqual([
-      'steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, codecs, extraSdp, headers, until, timeout)',
+      'steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, receiveOnly, codecs, extraSdp, headers, until, timeout)',
     ]);
     expect(problemsOf(withSteps('  - register', 'options: { statInterval: 1s }'))).toEqual([
       'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGathering, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, watchdog, stepTimeout, evidence)',

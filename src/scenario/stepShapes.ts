@@ -74,6 +74,8 @@ const callFields = strictFields({
   name: callRef.optional(),
   audio: flag().optional(),
   video: flag().optional(),
+  /** Listen only: offer recvonly, capture nothing, send nothing. */
+  receiveOnly: flag().optional(),
   codecs: codecList.optional(),
   extraSdp: z.array(sdpLine).optional(),
   headers: z.array(header).optional(),
@@ -89,6 +91,8 @@ const answerFields = strictFields(
     reject: integer(400, 699).optional(),
     audio: flag().optional(),
     video: flag().optional(),
+    /** Listen only: answer recvonly, capture nothing, send nothing. */
+    receiveOnly: flag().optional(),
     codecs: codecList.optional(),
     extraSdp: z.array(sdpLine).optional(),
     /** A call from outside callwright (a SIP device): wait for it instead of a call step's. */

@@ -23,6 +23,8 @@ interface CallInfo {
   callee?: Party;
   audio: boolean;
   video: boolean;
+  /** The call step that offers receive-only, for the answer that would leave no direction to send in. */
+  receiveOnlyAt?: string;
   answeredAt?: string;
 }
 
@@ -98,17 +100,25 @@ class StepResolver {
         const nameOk = this.checkNewCall(call, fields.name === undefined ? draft.path : draft.at('name'));
         const audio = fields.audio ?? true;
         const video = fields.video ?? false;
-        this.addCall(call, { createdAt: draft.path, caller: { role: fields.from }, ...(to ? { callee: to } : {}), audio, video });
-        if (!fromOk || !to || !nameOk) return undefined;
+        const receiveOnly = fields.receiveOnly === true;
+        this.addCall(call, { createdAt: draft.path, caller: { role: fields.from }, ...(to ? { callee: to } : {}), audio, video, ...(receiveOnly ? { receiveOnlyAt: draft.path } : {}) });
+        let mediaOk = !receiveOnly || this.checkReceivesSomething(audio, video, draft.at('receiveOnly'));
+        const callee = to && 'role' in to ? to.role : undefined;
+        if (receiveOnly && callee !== undefined && this.context.roles[callee]?.autoAnswer?.receiveOnly) {
+          this.problems.add(draft.at('receiveOnly'), `${callee} answers receive-only (roles.${callee}.autoAnswer.receiveOnly): with both ends receive-only no media could flow`);
+          mediaOk = false;
+        }
+        if (!fromOk || !to || !nameOk || !mediaOk) return undefined;
         return {
           kind: 'call',
-          name: `call ${fields.from}->${partyLabel(to)}${call === DEFAULT_CALL_NAME ? '' : ` (${call})`}`,
+          name: `call ${fields.from}->${partyLabel(to)}${receiveOnly ? ' receive-only' : ''}${call === DEFAULT_CALL_NAME ? '' : ` (${call})`}`,
           timeoutSeconds: timeout(fields.timeout),
           call,
           from: fields.from,
           to,
           audio,
           video,
+          ...(receiveOnly ? { receiveOnly: true as const } : {}),
           ...(fields.codecs ? { codecs: fields.codecs } : {}),
           ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
           ...(fields.headers ? { headers: fields.headers } : {}),
@@ -217,10 +227,17 @@ class StepResolver {
       return undefined;
     }
     if (role === undefined) return undefined; // callee unknown: its call step was already reported
+    const audio = fields.audio ?? info.audio;
+    const video = fields.video ?? info.video;
+    if (!this.checkReceiveOnlyAnswer(draft, audio, video)) return undefined;
+    if (fields.receiveOnly === true && info.receiveOnlyAt !== undefined) {
+      this.problems.add(draft.at('receiveOnly'), `call ${call} is offered receive-only by ${info.receiveOnlyAt}: with both ends receive-only no media could flow (answer without receiveOnly: it then sends only)`);
+      return undefined;
+    }
     const verb = fields.reject === undefined ? 'answer' : `reject ${fields.reject}`;
     return {
       kind: 'answer',
-      name: `${verb} ${role}${afterSeconds > 0 ? ` after ${formatSeconds(afterSeconds)}` : ''}${callSuffix(call)}`,
+      name: `${verb} ${role}${fields.receiveOnly ? ' receive-only' : ''}${afterSeconds > 0 ? ` after ${formatSeconds(afterSeconds)}` : ''}${callSuffix(call)}`,
       // The delay is part of the step: without its own timeout, waiting must not eat the default one.
       timeoutSeconds: fields.timeout ?? this.context.stepTimeoutSeconds + afterSeconds,
       call,
@@ -228,8 +245,9 @@ class StepResolver {
       afterSeconds,
       ...(fields.reject === undefined ? {} : { rejectStatus: fields.reject }),
       // By default answer with what was offered; audio-only answers to video calls are a case to test, so say it.
-      audio: fields.audio ?? info.audio,
-      video: fields.video ?? info.video,
+      audio,
+      video,
+      ...(fields.receiveOnly ? { receiveOnly: true as const } : {}),
       ...(fields.codecs ? { codecs: fields.codecs } : {}),
       ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
     };
@@ -263,11 +281,12 @@ class StepResolver {
       this.problems.add(draft.at('after'), `${formatSeconds(afterSeconds)} is not shorter than the step's timeout (${formatSeconds(fields.timeout)})`);
       ok = false;
     }
+    if (!this.checkReceiveOnlyAnswer(draft, audio, video)) ok = false;
     if (!ok || role === undefined) return undefined;
     const verb = fields.reject === undefined ? 'answer' : `reject ${fields.reject}`;
     return {
       kind: 'answer',
-      name: `${verb} incoming call at ${role}${afterSeconds > 0 ? ` after ${formatSeconds(afterSeconds)}` : ''}${callSuffix(call)}`,
+      name: `${verb} incoming call at ${role}${fields.receiveOnly ? ' receive-only' : ''}${afterSeconds > 0 ? ` after ${formatSeconds(afterSeconds)}` : ''}${callSuffix(call)}`,
       timeoutSeconds: fields.timeout ?? this.context.stepTimeoutSeconds + afterSeconds,
       call,
       role,
@@ -276,9 +295,28 @@ class StepResolver {
       ...(fields.reject === undefined ? {} : { rejectStatus: fields.reject }),
       audio,
       video,
+      ...(fields.receiveOnly ? { receiveOnly: true as const } : {}),
       ...(fields.codecs ? { codecs: fields.codecs } : {}),
       ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
     };
+  }
+
+  /** A receive-only leg still needs a medium to receive. */
+  private checkReceivesSomething(audio: boolean, video: boolean, path: string): boolean {
+    if (audio || video) return true;
+    this.problems.add(path, 'a receive-only leg receives audio, video or both: leave audio on (the default) or set video: true');
+    return false;
+  }
+
+  /** receiveOnly on an answer: it must answer (not reject) and receive something. */
+  private checkReceiveOnlyAnswer(draft: Extract<StepDraft, { kind: 'answer' }>, audio: boolean, video: boolean): boolean {
+    const { fields } = draft;
+    if (fields.receiveOnly !== true) return true;
+    if (fields.reject !== undefined) {
+      this.problems.add(draft.at('receiveOnly'), `does not go with reject: a rejected call has no media; remove one of them`);
+      return false;
+    }
+    return this.checkReceivesSomething(audio, video, draft.at('receiveOnly'));
   }
 
   private resolveExpect(draft: Extract<StepDraft, { kind: 'expect' }>): Step | undefined {

@@ -70,8 +70,8 @@ export interface Account {
 export interface Role {
   name: string;
   accounts: Account[];
-  /** Answer incoming calls by itself (load scenarios); otherwise an `answer` step does. */
-  autoAnswer?: { afterSeconds: number };
+  /** Answer incoming calls by itself (load scenarios); otherwise an `answer` step does. receiveOnly: answer recvonly, sending nothing. */
+  autoAnswer?: { afterSeconds: number; receiveOnly?: true };
 }
 
 /** A role name, or a SIP URI (sip:/sips:) of a device outside callwright. */
@@ -114,6 +114,8 @@ export type Step =
       to: Party;
       audio: boolean;
       video: boolean;
+      /** A listen-only leg: offers a=recvonly, takes no microphone or camera and sends no RTP. */
+      receiveOnly?: true;
       codecs?: string[];
       /** Extra SDP lines put into the INVITE's offer. */
       extraSdp?: string[];
@@ -136,6 +138,8 @@ export type Step =
       rejectStatus?: number;
       audio: boolean;
       video: boolean;
+      /** A listen-only leg: answers a=recvonly, takes no microphone or camera and sends no RTP. */
+      receiveOnly?: true;
       codecs?: string[];
       /** Extra SDP lines put into the 200 OK's answer. */
       extraSdp?: string[];
