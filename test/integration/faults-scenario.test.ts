@@ -42,7 +42,7 @@ const BAD_INPUTS: BadInput[] = [
   {
     what: 'an unknown field, listing the fields',
     yaml: `name: t\n${ROLES}\nsteps:\n  - call: { from: alice, to: bob, codec: PCMU }\n`,
-    says: ['error: §:6:35: steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, codecs,'],
+    says: ['error: §:6:35: steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, receiveOnly, codecs,'],
   },
   {
     what: 'wrong types',
