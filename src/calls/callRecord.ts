@@ -38,17 +38,8 @@ export function outgoingLegId(iteration: number, callName: string, callerRole: s
 }
 
 /** A call just placed (or never placed, with `failure`): nothing known of its callee's leg yet. */
-export function newCallRecord(call: {
-  iteration: number;
-  name: string;
-  callerRole: string;
-  calleeRole: string | undefined;
-  calleeAgentId: string | undefined;
-  from: string;
-  to: string;
-  startedAtMs: number;
-  callerLegId: string;
-  failure?: CallRecord['failure'];
-}): CallRecord {
+export function newCallRecord(
+  call: Pick<CallRecord, 'iteration' | 'name' | 'callerRole' | 'calleeRole' | 'calleeAgentId' | 'from' | 'to' | 'startedAtMs' | 'callerLegId'> & { failure?: CallRecord['failure'] },
+): CallRecord {
   return { ...call, key: callKey(call.iteration, call.name), calleeLegId: undefined, failure: call.failure, failureExpected: false, reported: false };
 }

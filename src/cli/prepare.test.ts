@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { captureOutput, runCommandLine } from '../../test/unit/cliHarness.js';
 import type { CallwrightCommand } from './command.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -16,33 +16,16 @@ import { InputError } from '../errors.js';
 const dir = mkdtempSync(join(tmpdir(), 'callwright-prepare-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let stdout: string;
-beforeEach(() => {
-  stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
-/** Parses argv with real yargs and runs the command as bin.ts does: the exit code, or the InputError bin.ts would print (exit 2). */
+/** The exit code, or the InputError bin.ts would print (exit 2). */
 async function cli(command: CallwrightCommand<any>, argv: string[]): Promise<number | InputError> {
-  let exitCode = -1;
   try {
-    await yargs(argv)
-      .strict()
-      .exitProcess(false)
-      .fail((message, error) => {
-        throw error ?? new InputError(message);
-      })
-      .command(command.command as string, command.describe, command.builder, async (args) => {
-        exitCode = await command.run(args);
-      })
-      .parseAsync();
+    return await runCommandLine(command, argv);
   } catch (error) {
     if (error instanceof InputError) return error;
     throw error;
   }
-  return exitCode;
 }
 
 /** validate and run --dry-run on the same file and options. */
@@ -111,6 +94,6 @@ describe('validate checks what run --dry-run checks, with the same messages', ()
     const file = scenario('fine', "load: { iterations: 4, concurrency: 2 }\nthresholds:\n  setup_time: ['p(95)<1m30s']\n");
     const options = ['--threshold', 'call_success:rate>=99%', '--target', 'wss://pbx.example.com/ws', '--domain', 'pbx.example.com', '--shard', '1/2', '--run-id', 'ci-1'];
     expect(await both(file, options)).toEqual({ validate: 0, dryRun: 0 });
-    expect(stdout.split('\n')[0]).toBe(`ok: ${file}: fine, 2 roles, 2 steps, 2 iterations, 2 thresholds, shard 1/2: 1 of 2 account slots`);
+    expect(output.stdout().split('\n')[0]).toBe(`ok: ${file}: fine, 2 roles, 2 steps, 2 iterations, 2 thresholds, shard 1/2: 1 of 2 account slots`);
   });
 });

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { CHARTS, reportData } from '../../test/unit/htmlReportData.js';
 import { syntheticRun } from '../../test/unit/syntheticRun.js';
-import { evaluateThresholds } from '../verdict/evaluate.js';
-import { parseThresholds } from '../verdict/parseThresholds.js';
-import { MediaTimeline } from './html/timeSeries.js';
 import { renderHtmlReport } from './htmlReport.js';
 
 // The report as text. How it renders in a real browser (charts drawn, no network, a screenshot)
 // is test/integration/html-report-chromium.test.ts: unit tests start no Chromium.
-const CHARTS = ['active-calls', 'call-rate', 'setup-time', 'mos', 'jitter-rtt', 'packet-loss', 'failures'];
-
-function reportData() {
-  const run = syntheticRun({ count: 60, failed: ['sip_status', 'timeout', 'no_media'] });
-  const thresholds = evaluateThresholds(
-    parseThresholds({ call_success: ['rate>=0.99'], setup_time: ['p(95)<2s'], mos: ['avg>4.0'], packet_loss: ['max<0.05'] }, 'test'),
-    { calls: run.calls, steps: run.steps, summary: run.summary },
-  );
-  return { ...run, thresholds, media: MediaTimeline.of(run.summary.info.startedAtMs, run.samples), generatedAtMs: run.summary.endedAtMs };
-}
 
 describe('renderHtmlReport', () => {
   it('draws every chart with data, and says which threshold failed by how much', () => {

@@ -8,11 +8,8 @@ import { pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveChromium } from '../../src/browser/chromium.js';
-import { MediaTimeline } from '../../src/report/html/timeSeries.js';
 import { writeHtmlReport } from '../../src/report/htmlReport.js';
-import { evaluateThresholds } from '../../src/verdict/evaluate.js';
-import { parseThresholds } from '../../src/verdict/parseThresholds.js';
-import { syntheticRun } from '../unit/syntheticRun.js';
+import { CHARTS, reportData } from '../unit/htmlReportData.js';
 import { chromiumMissing, named, requirePrerequisites, skipped } from './prerequisites.js';
 import { processesInGroups, ROOT } from './support.js';
 
@@ -22,20 +19,10 @@ import { processesInGroups, ROOT } from './support.js';
 // with the reason in the name; in CI (env CI set) it FAILS.
 
 const TEST_OUTPUT = join(ROOT, 'test-output');
-const CHARTS = ['active-calls', 'call-rate', 'setup-time', 'mos', 'jitter-rtt', 'packet-loss', 'failures'];
 const missing = chromiumMissing();
 
 const folder = mkdtempSync(join(tmpdir(), 'callwright-html-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-function reportData() {
-  const run = syntheticRun({ count: 60, failed: ['sip_status', 'timeout', 'no_media'] });
-  const thresholds = evaluateThresholds(
-    parseThresholds({ call_success: ['rate>=0.99'], setup_time: ['p(95)<2s'], mos: ['avg>4.0'], packet_loss: ['max<0.05'] }, 'test'),
-    { calls: run.calls, steps: run.steps, summary: run.summary },
-  );
-  return { ...run, thresholds, media: MediaTimeline.of(run.summary.info.startedAtMs, run.samples), generatedAtMs: run.summary.endedAtMs };
-}
 
 describe('report.html in headless Chromium', () => {
   it.skipIf(skipped(missing))(named('renders its charts with no network, and leaves a screenshot', missing), { timeout: 60_000 }, async () => {
