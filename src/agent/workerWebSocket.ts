@@ -14,6 +14,17 @@
 
 const WORKER_SOURCE = `
 const sockets = new Map();
+// Sub-millisecond epoch time: Date.now() floors to whole ms, which alone puts up to 1 ms into a
+// difference of two stamps. The monotonic clock is re-anchored to the wall clock whenever they part
+// by more than a millisecond, so absolute times never drift from the system clock a capture uses.
+let origin = performance.timeOrigin;
+const now = () => {
+  const t = origin + performance.now();
+  const wall = Date.now();
+  if (t >= wall - 1 && t < wall + 2) return t;
+  origin = wall + 0.5 - performance.now();
+  return wall + 0.5;
+};
 onmessage = (event) => {
   const m = event.data;
   if (m.op === 'open') {
@@ -28,7 +39,7 @@ onmessage = (event) => {
     ws.binaryType = 'arraybuffer';
     sockets.set(m.id, ws);
     ws.onopen = () => postMessage({ id: m.id, ev: 'open', protocol: ws.protocol });
-    ws.onmessage = (e) => postMessage({ id: m.id, ev: 'message', data: e.data, atMs: Date.now() });
+    ws.onmessage = (e) => postMessage({ id: m.id, ev: 'message', data: e.data, atMs: now() });
     ws.onerror = () => postMessage({ id: m.id, ev: 'error' });
     ws.onclose = (e) => {
       sockets.delete(m.id);
@@ -38,7 +49,7 @@ onmessage = (event) => {
     const ws = sockets.get(m.id);
     if (ws && ws.readyState === 1) ws.send(m.data);
     // Told back for every send, in order, so the page can pair each with its time.
-    postMessage({ id: m.id, ev: 'sent', atMs: Date.now() });
+    postMessage({ id: m.id, ev: 'sent', atMs: now() });
   } else if (m.op === 'close') {
     sockets.get(m.id)?.close(m.code, m.reason);
   }

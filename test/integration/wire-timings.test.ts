@@ -30,7 +30,7 @@ import { captureUnavailable, percentile, readWireSip, startWireCapture, wireCall
 // Outside CI a missing one skips with the reason in the name; in CI (env CI set) it FAILS.
 
 const PORT_BASE = 11060;
-const CALLS = 20;
+const CALLS = 40;
 const CONCURRENCY = 5;
 const ANSWER_AFTER = '200ms';
 const TOLERANCE_MS = 5;
