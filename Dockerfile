@@ -36,6 +36,7 @@ COPY --from=build /opt/callwright/node_modules ./node_modules
 COPY --from=build /opt/callwright/dist ./dist
 COPY scenarios ./scenarios
 COPY fixtures ./fixtures
+COPY helpers ./helpers
 # The code stays root's and read-only to the user; only reports/ is the user's to write.
 RUN mkdir -p reports && chown 1000:1000 reports
 

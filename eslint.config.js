@@ -26,6 +26,7 @@ const mayImport = {
   verdict: ['common'],
   server: ['common'],
   lab: ['common'],
+  network: ['common', 'lab', 'scenario'],
   scenario: ['common', 'sdp'],
   browser: ['common', 'generated', 'protocol'],
   report: [...GROUND, 'metrics', 'verdict'],
@@ -33,7 +34,7 @@ const mayImport = {
   watchdog: ['common', 'scenario'],
   calls: [...GROUND, 'metrics', 'scenario'],
   preflight: ['common', 'browser', 'scenario'],
-  runner: [...GROUND, 'browser', 'calls', 'metrics', 'plan', 'preflight', 'report', 'scenario', 'server', 'verdict', 'watchdog'],
+  runner: [...GROUND, 'browser', 'calls', 'metrics', 'network', 'plan', 'preflight', 'report', 'scenario', 'server', 'verdict', 'watchdog'],
   studies: ['common', 'lab', 'plan', 'report', 'runner', 'scenario', 'verdict'],
   cli: [...GROUND, 'browser', 'lab', 'metrics', 'plan', 'report', 'runner', 'scenario', 'server', 'studies', 'verdict'],
 };

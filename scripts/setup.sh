@@ -10,7 +10,8 @@ if [[ "${1:-}" == "--lab" ]]; then
   # prometheus, prometheus-pushgateway: test/integration/pushgateway-prometheus.test.ts pushes sharded runs through both.
   # Their packages enable services; where systemd runs, stop them if 9090/9091 must stay free (the tests use free ports).
   # coturn: the lab's TURN relay (turnserver, started by `callwright lab up` with its own config); its service is stopped below.
-  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables libxml2-utils tshark prometheus prometheus-pushgateway coturn)
+  # iptables, python3: impaired networks for roles (NFQUEUE rules, helpers/impairer.py; docs/network.md).
+  packages+=(kamailio kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon sip-tester baresip openssl iproute2 nftables iptables python3 libxml2-utils tshark prometheus prometheus-pushgateway coturn)
 fi
 
 missing=()

@@ -26,11 +26,12 @@ export const FAILURE_REASONS = [
   'media_stopped', // received audio stopped mid-call after having flowed (not on hold)
   'silent_audio', // packets kept arriving but their audio went silent mid-call
   'harness_saturated', // the failure came while callwright itself was stalled (a page's main thread or Node): the harness's, not the server's
+  'impairer_failed', // the role's network impairer (callwright's, docs/network.md) died: its packets stopped passing
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Failures that are callwright's own, not the system under test's: reports count them apart. */
-export const HARNESS_FAILURE_REASONS: readonly FailureReason[] = ['no_candidates', 'harness_saturated', 'browser_crashed'];
+export const HARNESS_FAILURE_REASONS: readonly FailureReason[] = ['no_candidates', 'harness_saturated', 'browser_crashed', 'impairer_failed'];
 
 /** Why a planned iteration never started: every slot busy, the harness too far behind plan, or the run stopping. */
 export const DROP_REASONS = ['capacity', 'late', 'stopped'] as const;
@@ -180,6 +181,15 @@ export interface CallResult {
   audioInterruptedAtSeconds?: number;
   /** The call's SIP log and last statistics, relative to the out dir (failed calls, and a sample of others). */
   evidence?: string;
+  /**
+   * The other view of the caller's audio: what the far end reported in its RTCP receiver reports
+   * about the stream the caller leg sent (packetLossRatio and jitterSeconds are what callwright's
+   * legs received). Loss is cumulative, remote packets lost / packets sent (src/calls/lossViews.ts);
+   * undefined when the far end sent no report. The caller leg is the call's first callwright leg
+   * (the answering one for a call from outside callwright).
+   */
+  farEndLossRatio?: number;
+  farEndJitterSeconds?: number;
   /** Each callwright leg of the call, with its transport timeline (legs.csv; not in calls.csv, so absent when calls.csv is read back). */
   legs?: LegResult[];
 }
@@ -259,6 +269,23 @@ export interface LegSample {
   concealedRatio?: number;
   videoFramesDecoded?: number;
   videoFramesEncoded?: number;
+  /**
+   * Received audio's loss as this leg counted it: lost / (received + lost), cumulative at
+   * this sample; undefined before any packet was expected. (packetsLost above adds video.)
+   */
+  lossRatio?: number;
+  /**
+   * The far end's view of the audio this leg SENT, from its RTCP receiver reports
+   * (remote-inbound-rtp); undefined when it sent none. remotePacketsLost is cumulative,
+   * remoteLossRatio is remotePacketsLost / packetsSent of the audio stream (cumulative),
+   * remoteFractionLost is RTCP's fraction lost over the last report's interval only.
+   */
+  remotePacketsLost?: number;
+  remoteLossRatio?: number;
+  remoteFractionLost?: number;
+  remoteJitterSeconds?: number;
+  /** The network profile (emulated impairment) the leg ran under, when the scenario set one. */
+  networkProfile?: string;
 }
 
 export type RunEvent =
@@ -343,7 +370,32 @@ export interface RunSummary {
   harness?: HarnessSummary;
   /** How a merged run was put together from its shards (`callwright merge`); absent on a run that was not merged. */
   shards?: ShardsSummary;
+  /** Roles that ran on an impaired network: their path and profiles, and what the impairer did. Absent: none did. */
+  network?: NetworkSummary;
+  /**
+   * The harness itself broke mid-run in a way that makes later results not the system's (a role's
+   * network impairer died): the run stopped early and exits 3, whatever the calls did.
+   */
+  harnessFault?: string;
   exitCode: number;
+}
+
+/** Per role with a network of its own (docs/network.md). */
+export interface NetworkSummary {
+  roles: Record<
+    string,
+    {
+      namespace: string;
+      address: string;
+      /** Profiles in the order they were in effect, each from its time (epoch ms). */
+      profiles: { profile: string; description: string; fromMs: number }[];
+      /** Counted by the impairer: packets each way, and how many it dropped, delayed and sent ahead. */
+      impairer?: {
+        up: { packets: number; dropped: number; delayed: number; reordered: number };
+        down: { packets: number; dropped: number; delayed: number; reordered: number };
+      };
+    }
+  >;
 }
 
 /**

@@ -20,10 +20,17 @@ export interface BrowserPoolOptions {
   tls?: TlsTrust;
   /** How long a page may take to accept a command before it counts as hung (default 15 s). */
   dispatchTimeoutMs?: number;
+  /**
+   * Browsers of a placement group start through its launcher instead of Chromium itself (a role
+   * with a network of its own: the launcher runs Chromium in the role's network namespace).
+   */
+  launchers?: Readonly<Record<string, string>>;
 }
 
 interface BrowserSlot {
   browser: Browser;
+  /** Its placement group: only agents of that group are placed in it ('' for the default). */
+  group: string;
   pid: number | undefined;
   pages: AgentPage[];
   /** The process died (crash, SIGKILL) and its process group was cleared: nothing of it to kill later. */
@@ -52,9 +59,9 @@ export class BrowserPool {
     return new BrowserPool(options, await PageServer.start());
   }
 
-  /** A page with room for one more agent; opens pages and browsers as needed. */
-  placeAgent(): Promise<AgentPage> {
-    const next = this.placing.then(() => this.findOrOpenPage());
+  /** A page with room for one more agent, in a browser of its group; opens pages and browsers as needed. */
+  placeAgent(group = ''): Promise<AgentPage> {
+    const next = this.placing.then(() => this.findOrOpenPage(group));
     this.placing = next.catch(() => undefined);
     return next.then((page) => {
       page.agentCount++;
@@ -109,14 +116,15 @@ export class BrowserPool {
     },
   };
 
-  private async findOrOpenPage(): Promise<AgentPage> {
+  private async findOrOpenPage(group: string): Promise<AgentPage> {
     if (this.closed) throw new InfraError('the browser pool is closed');
-    for (const slot of this.browsers) {
+    const ofGroup = this.browsers.filter((s) => s.group === group);
+    for (const slot of ofGroup) {
       const page = slot.pages.find((p) => !p.lost && !this.retired.has(p) && p.agentCount < this.options.agentsPerPage);
       if (page) return page;
     }
-    let slot = this.browsers.find((s) => s.browser.connected && !s.retiring && s.pages.filter((p) => !p.lost).length < this.options.pagesPerBrowser);
-    slot ??= await this.launchBrowser();
+    let slot = ofGroup.find((s) => s.browser.connected && !s.retiring && s.pages.filter((p) => !p.lost).length < this.options.pagesPerBrowser);
+    slot ??= await this.launchBrowser(group);
     const pageId = `p${++this.pageCounter}`;
     const page = await AgentPage.open(slot.browser, this.server.url, { ...this.options.pageConfig, pageId }, this.hooks, this.options.dispatchTimeoutMs);
     slot.pages.push(page);
@@ -146,12 +154,15 @@ export class BrowserPool {
       });
   }
 
-  private async launchBrowser(): Promise<BrowserSlot> {
-    const executablePath = resolveChromium(this.options.executablePath);
+  private async launchBrowser(group: string): Promise<BrowserSlot> {
+    const launcher = group ? this.options.launchers?.[group] : undefined;
+    const executablePath = launcher ?? resolveChromium(this.options.executablePath);
     let browser: Browser;
     try {
       browser = await puppeteer.launch({
         executablePath,
+        // In a namespace of its own its DevTools port would be out of reach: talk over a pipe.
+        ...(launcher ? { pipe: true } : {}),
         headless: this.options.headless,
         args: chromiumArgs(this.options.media, this.options.tls),
         // Our own signal handling stops browsers; puppeteer's would race it.
@@ -166,7 +177,7 @@ export class BrowserPool {
         'install it (Debian: apt-get install chromium) or pass --chromium PATH / set CALLWRIGHT_CHROMIUM',
       );
     }
-    const slot: BrowserSlot = { browser, pid: browser.process()?.pid, pages: [], exited: false, retiring: false };
+    const slot: BrowserSlot = { browser, group, pid: browser.process()?.pid, pages: [], exited: false, retiring: false };
     this.options.onBrowserStarted?.(slot.pid);
     browser.on('disconnected', () => {
       if (this.closed || slot.retiring) return;

@@ -182,6 +182,22 @@ describe('buildCallResult', () => {
     expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
   });
 
+  it('records the far end\'s RTCP view of the caller\'s audio beside what the legs received; empty without a report', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    const audioIn = { packetsReceived: 190, bytesReceived: 0, packetsLost: 10, jitterSeconds: 0.002 };
+    a.addStats({ type: 'stats', legId: 'a', atMs: T0 + 4000, sample: { audioIn, audioOut: { packetsSent: 200, bytesSent: 0, remotePacketsLost: 8, remoteFractionLost: 0.1, remoteJitterSeconds: 0.009 } } });
+    b.addStats({ type: 'stats', legId: 'b', atMs: T0 + 4000, sample: { audioIn: { ...audioIn, packetsLost: 0 }, audioOut: { packetsSent: 200, bytesSent: 0, remotePacketsLost: 10 } } });
+    expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ packetLossRatio: 0.05, jitterSeconds: 0.002, farEndLossRatio: 0.04, farEndJitterSeconds: 0.009 });
+
+    const [c, d] = [leg('c', 'alice', 'outgoing'), leg('d', 'bob', 'incoming')];
+    established(c, d);
+    stats(c, T0 + 4000, 175);
+    const result = buildCallResult('s', call(), c, d, calm);
+    expect(result.farEndLossRatio).toBeUndefined();
+    expect(result.farEndJitterSeconds).toBeUndefined();
+  });
+
   describe('receive-only legs', () => {
     const SDP = (direction: string) => `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=${direction}\r\n`;
     const sdpEvent = (record: LegRecord, sent: boolean, offer: boolean, direction: string) =>

@@ -2,6 +2,7 @@ import { estimateMos } from '../metrics/mos.js';
 import { candidateLabel, pairKey } from '../protocol/events.js';
 import { HARNESS_FAILURE_REASONS, type CallResult, type FailureReason, type LegResult } from '../results.js';
 import type { LegRecord } from './legRecord.js';
+import { farEndView, receivedLossRatio } from './lossViews.js';
 import type { CallRecord } from './callRecord.js';
 import { secondsBetween as seconds } from './sipWireTimes.js';
 
@@ -52,6 +53,8 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
   else if (interruption) failure = interruption.failure;
   if (failure && judge && !call.failureExpected) failure = harnessStall(failure, call, legs, judge);
   const sample = caller?.lastSample();
+  // The far end's RTCP view of the caller's audio, beside what callwright's legs received.
+  const farEnd = farEndView(sample?.audioOut);
   const wire = caller?.wire;
   const calleeWire = callee && callee !== caller ? callee.wire : undefined;
   const hungUpBy = [caller, callee].find((leg) => leg?.wire?.byeSentAtMs !== undefined);
@@ -94,6 +97,8 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     iceConnectedMs: msBetween(wire?.inviteSentAtMs, caller?.reachedAtMs('ice', 'connected') ?? caller?.reachedAtMs('ice', 'completed')),
     candidatePair: caller?.selectedPair ? pairKey(caller.selectedPair) : undefined,
     audioInterruptedAtSeconds: interruption ? (interruption.atMs - call.startedAtMs) / 1000 : undefined,
+    farEndLossRatio: farEnd.lossRatio,
+    farEndJitterSeconds: farEnd.jitterSeconds,
     legs: legs.map((leg) => legResult(call.key, leg, judge)),
   };
 }
@@ -162,9 +167,8 @@ function legMedia(leg: LegRecord): LegMedia {
   const sample = leg.lastSample();
   const audioIn = sample?.audioIn;
   if (!sample || !audioIn) return {};
-  const received = audioIn.packetsReceived;
   const lost = Math.max(0, audioIn.packetsLost);
-  const lossRatio = received + lost > 0 ? lost / (received + lost) : 0;
+  const lossRatio = receivedLossRatio(audioIn) ?? 0;
   const rttSeconds = sample.audioOut?.roundTripTimeSeconds ?? sample.candidateRttSeconds;
   const concealedRatio =
     audioIn.totalSamplesReceived && audioIn.concealedSamples !== undefined ? audioIn.concealedSamples / audioIn.totalSamplesReceived : undefined;

@@ -14,7 +14,7 @@ describe('toLegSample: the samples.csv and metrics view of a leg', () => {
     leg.callKey = '1.main';
     const sample = (packetsIn: number, packetsOut: number, energy: number) => ({
       audioIn: { codec: 'opus', packetsReceived: packetsIn, bytesReceived: packetsIn * 100, packetsLost: -2, jitterSeconds: 0.004, audioLevel: 0.3, totalAudioEnergy: energy, totalSamplesReceived: packetsIn * 960, concealedSamples: 0 },
-      audioOut: { codec: 'opus', packetsSent: packetsOut, bytesSent: packetsOut * 90, roundTripTimeSeconds: 0.012 },
+      audioOut: { codec: 'opus', packetsSent: packetsOut, bytesSent: packetsOut * 90, roundTripTimeSeconds: 0.012, remotePacketsLost: 4, remoteFractionLost: 0.05, remoteJitterSeconds: 0.006 },
       videoIn: { codec: 'VP8', packetsReceived: 300, bytesReceived: 30_000, packetsLost: 3, jitterSeconds: 0.01, framesDecoded: 150 },
       videoOut: { codec: 'VP8', packetsSent: 310, bytesSent: 31_000, framesEncoded: 151 },
       candidateRttSeconds: 0.001,
@@ -44,7 +44,23 @@ describe('toLegSample: the samples.csv and metrics view of a leg', () => {
       concealedRatio: 0,
       videoFramesDecoded: 150,
       videoFramesEncoded: 151,
+      // Received audio lost -2 (duplicates): none lost; the far end's view of the 48 audio packets sent.
+      lossRatio: 0,
+      remotePacketsLost: 4,
+      remoteLossRatio: 4 / 48,
+      remoteFractionLost: 0.05,
+      remoteJitterSeconds: 0.006,
+      networkProfile: undefined,
     });
+  });
+
+  it('both views of the audio loss: the receiver\'s count and the far end\'s RTCP report; empty where there is none', () => {
+    const leg = new LegRecord('leg-a', 'alice#0', 'alice', 'outgoing');
+    const audioIn = (packetsReceived: number, packetsLost: number) => ({ packetsReceived, bytesReceived: 0, packetsLost, jitterSeconds: 0.002 });
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0, sample: { audioIn: audioIn(0, 0), audioOut: { packetsSent: 0, bytesSent: 0 } } });
+    expect(toLegSample('s', leg)).toMatchObject({ lossRatio: undefined, remotePacketsLost: undefined, remoteLossRatio: undefined, remoteFractionLost: undefined, remoteJitterSeconds: undefined });
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0 + 1000, sample: { audioIn: audioIn(90, 10), audioOut: { packetsSent: 100, bytesSent: 0, remotePacketsLost: 2, remoteFractionLost: 0.02, remoteJitterSeconds: 0.003 } } });
+    expect(toLegSample('s', leg)).toMatchObject({ packetsLost: 10, lossRatio: 0.1, remotePacketsLost: 2, remoteLossRatio: 0.02, remoteFractionLost: 0.02, remoteJitterSeconds: 0.003 });
   });
 
   it('a video-only leg names its video codecs; without RTCP the round trip is the candidate pair\'s; no call yet is an empty call id', () => {

@@ -1,5 +1,6 @@
 import type { LegSample } from '../results.js';
 import type { LegRecord } from './legRecord.js';
+import { farEndView, receivedLossRatio } from './lossViews.js';
 
 /** The samples.csv / metrics view of a leg's latest getStats sample. */
 export function toLegSample(scenario: string, leg: LegRecord): LegSample | undefined {
@@ -7,6 +8,7 @@ export function toLegSample(scenario: string, leg: LegRecord): LegSample | undef
   if (!latest) return undefined;
   const s = latest.sample;
   const rates = leg.rates;
+  const farEnd = farEndView(s.audioOut);
   return {
     atMs: latest.atMs,
     scenario,
@@ -30,5 +32,11 @@ export function toLegSample(scenario: string, leg: LegRecord): LegSample | undef
     concealedRatio: rates?.concealedRatio,
     videoFramesDecoded: s.videoIn?.framesDecoded,
     videoFramesEncoded: s.videoOut?.framesEncoded,
+    lossRatio: receivedLossRatio(s.audioIn),
+    remotePacketsLost: farEnd.packetsLost,
+    remoteLossRatio: farEnd.lossRatio,
+    remoteFractionLost: farEnd.fractionLost,
+    remoteJitterSeconds: farEnd.jitterSeconds,
+    networkProfile: undefined, // the runner's to fill
   };
 }

@@ -65,6 +65,7 @@ describe('the schema and the loader agree', () => {
     ['bare kinds and short forms', 'steps:\n  - register\n  - register: alice\n  - unregister: [alice, bob]\n  - call: { from: alice, to: bob }\n  - answer: bob\n  - hold: alice\n  - unhold:\n  - wait: 5\n  - wait: 1m30s\n  - dtmf: 123\n  - expect: { sdp: "b=AS:64", role: alice }\n  - expect: { state: established }\n  - hangup\n'],
     ['a range, a CSV pool, autoAnswer and a hold time', 'roles:\n  agents: { accounts: { range: { from: 1000, count: 2 }, user: "{n}", password: "p{n}" }, autoAnswer: true }\n  pool: { accounts: { csv: users.csv }, autoAnswer: { after: 1s } }\nload: { iterations: 2, concurrency: 2, holdTime: { uniform: { min: 1s, max: 2s } } }\nsteps:\n  - call: { from: agents, to: pool }\n  - wait: holdTime\n'],
     ['thresholds in every form', "thresholds:\n  call_success: 'rate>=0.99'\n  setup_time: ['p(95)<2s', { threshold: 'p(99)<3s', abortOnFail: true, delayAbortEval: 10s }]\n  'step_success{step:register alice, bob}': ['rate==1']\nsteps: [register]\n"],
+    ['network profiles, a role on one and a network step', 'roles:\n  alice: { accounts: [{ user: alice }], network: my-dsl }\n  bob: { accounts: [{ user: bob }] }\nnetwork:\n  profiles:\n    my-dsl: { extends: 3g, loss: 2%, delay: 40ms, up: { loss: 1, burst: 3, jitter: 0, reorder: 0.5%, rate: 1mbit }, down: { rate: 4Mbps } }\nsteps:\n  - network: { role: alice, profile: satellite }\n'],
     ['options with every duration spelling', 'options: { statsInterval: 1, stepTimeout: 1m30s, iceGatheringTimeout: 500ms, watchdog: { eventLoopLag: 0.25 } }\nload: { rate: 2, duration: 1h2m, maxConcurrent: 1 }\nsteps: [register]\n'],
   ])('%s: the loader and the schema both accept them', (_what, body) => {
     const text = `name: t\n${body.startsWith('roles:') ? '' : ROLES}${body}`;
@@ -83,6 +84,9 @@ describe('the schema and the loader agree', () => {
     ['an unknown threshold metric', `${ROLES}thresholds: { call_sucess: ['rate>0.9'] }\nsteps: [register]\n`],
     ['a role name with a capital', 'roles:\n  Alice: { accounts: [{ user: alice }] }\nsteps: [register]\n'],
     ['no steps', `${ROLES}`],
+    ['an unknown field in a network profile', `network:\n  profiles:\n    p: { up: { los: 1% } }\n${ROLES}steps: [register]\n`],
+    ['a network delay without a unit', `network:\n  profiles:\n    p: { delay: 40 }\n${ROLES}steps: [register]\n`],
+    ['a network step without a profile', `${ROLES}steps: [{ network: { role: alice } }]\n`],
   ])('%s: the schema refuses it, as the loader does', (_what, body) => {
     const text = `name: t\n${body}`;
     expect(schemaProblems(text)).not.toEqual([]);

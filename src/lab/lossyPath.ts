@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runTool } from '../common/runTool.js';
 import { InfraError } from '../errors.js';
 import { findExecutable } from './binaries.js';
 
@@ -93,12 +93,7 @@ async function freeSubnet(): Promise<number> {
 }
 
 function run(program: string, args: readonly string[], input?: string): Promise<string> {
-  const executable = findExecutable(program) ?? program;
-  return new Promise((resolve, reject) => {
-    const child = execFile(executable, args, { timeout: 10_000 }, (error, stdout, stderr) => {
-      if (error) reject(new InfraError(`${program} ${args.join(' ')} failed: ${(stderr || error.message).trim()}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
+  return runTool(findExecutable(program) ?? program, args, { name: program, ...(input !== undefined ? { input } : {}) }).catch((error: Error) => {
+    throw new InfraError(error.message);
   });
 }

@@ -47,6 +47,8 @@ export const CALL_HEADERS: FieldHeaders<CallRow> = {
   candidatePair: 'candidate_pair',
   audioInterruptedAtSeconds: 'audio_interrupted_at_s',
   evidence: 'evidence',
+  farEndLossRatio: 'far_end_loss_ratio',
+  farEndJitterSeconds: 'far_end_jitter_s',
 };
 
 export const CALL_COLUMNS = fieldColumns<CallRow>(

@@ -37,6 +37,8 @@ const fullCall: CallResult = {
   mos: 4.38,
   concealedRatio: 0,
   oneWayAudio: false,
+  farEndLossRatio: 0.0125,
+  farEndJitterSeconds: 0.0042,
 };
 
 const failedCall: CallResult = {
@@ -79,6 +81,12 @@ const sample: LegSample = {
   concealedRatio: 0.001,
   videoFramesDecoded: 0,
   videoFramesEncoded: 0,
+  lossRatio: 1 / 151,
+  remotePacketsLost: 2,
+  remoteLossRatio: 2 / 151,
+  remoteFractionLost: 0.0078125,
+  remoteJitterSeconds: 0.0035,
+  networkProfile: 'lossy-3g',
 };
 
 const step: StepResult = {
@@ -111,7 +119,7 @@ describe('calls.csv', () => {
     'time_to_first_audio_s,duration_s,result,failure_expected,sip_status,failure_reason,failure_detail,invite_bytes,' +
     'codec_out,codec_in,packets_lost,packet_loss_ratio,jitter_s,rtt_s,mos,concealed_ratio,one_way_audio,harness_saturated,' +
     'harness_prep_s,answer_delay_s,callee_answer_s,disconnect_s,invite_sent_at,ice_gathering_ms,ice_connected_ms,candidate_pair,' +
-    'audio_interrupted_at_s,evidence';
+    'audio_interrupted_at_s,evidence,far_end_loss_ratio,far_end_jitter_s';
 
   it('has the header at begin and each call on disk as soon as the call ends, before onEnd', () => {
     const reporter = new CallsCsvReporter(outDir);
@@ -122,14 +130,14 @@ describe('calls.csv', () => {
     expect(lines('calls.csv')).toEqual([
       header,
       '3.main,smoke,3,main,alice,bob,sip:alice@lab.test,sip:bob@lab.test,a84b4c76e66710,2025-03-01T10:00:00.000Z,' +
-        '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,,,,,,,,,,,',
+        '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,,,,,,,,,,,,0.0125,0.0042',
       '',
     ]);
 
     reporter.onCallEnd(failedCall);
     expect(lines('calls.csv')[2]).toBe(
       '4.main,smoke,4,main,alice,,sip:alice@lab.test,"sip:""carol, jr""@lab.test",,2025-03-01T10:00:01.000Z,' +
-        ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,,,,,,,,,,,',
+        ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,,,,,,,,,,,,,',
     );
     reporter.onEnd();
     expect(lines('calls.csv')).toHaveLength(4);
@@ -146,10 +154,11 @@ describe('samples.csv', () => {
   const header =
     'at,at_ms,scenario,call_id,leg_id,role,direction,codec_in,codec_out,packets_received,packets_sent,bytes_received,' +
     'bytes_sent,packets_lost,in_packet_rate,out_packet_rate,jitter_s,rtt_s,audio_level,audio_energy_rate,' +
-    'concealed_ratio,video_frames_decoded,video_frames_encoded';
+    'concealed_ratio,video_frames_decoded,video_frames_encoded,loss_ratio,remote_packets_lost,remote_loss_ratio,' +
+    'remote_fraction_lost,remote_jitter_s,network_profile';
   const row =
     '2025-03-01T10:00:02.500Z,1740823202500,smoke,3.main,leg-7,alice,outgoing,opus,opus,150,151,12000,12080,1,50,' +
-    '50.333333,0.002,0.01,0.25,0.0123,0.001,0,0';
+    '50.333333,0.002,0.01,0.25,0.0123,0.001,0,0,0.006623,2,0.013245,0.007813,0.0035,lossy-3g';
 
   it('has every LegSample field as a snake_case column, with ISO time and epoch ms', () => {
     const reporter = new SamplesCsvReporter(outDir);
@@ -198,7 +207,7 @@ describe('samples.csv', () => {
     reporter.onEvent({ type: 'sample', sample: bare });
     reporter.onEnd();
     expect(lines('samples.csv')[1]).toBe(
-      '2025-03-01T10:00:02.500Z,1740823202500,smoke,3.main,leg-7,alice,outgoing,,,150,151,12000,12080,1,50,50.333333,,,,,,,',
+      '2025-03-01T10:00:02.500Z,1740823202500,smoke,3.main,leg-7,alice,outgoing,,,150,151,12000,12080,1,50,50.333333,,,,,,,,,,,,,',
     );
   });
 });

@@ -112,6 +112,8 @@ const CALL_FIELDS = withHeaders<CallRow>(CALL_HEADERS, {
   candidatePair: optionalText,
   audioInterruptedAtSeconds: optionalNumber,
   evidence: optionalText,
+  farEndLossRatio: optionalNumber,
+  farEndJitterSeconds: optionalNumber,
 });
 
 const STEP_FIELDS = withHeaders<StepResult>(STEP_HEADERS, {
@@ -153,6 +155,12 @@ const SAMPLE_FIELDS = withHeaders<LegSample>(SAMPLE_HEADERS, {
   concealedRatio: optionalNumber,
   videoFramesDecoded: optionalNumber,
   videoFramesEncoded: optionalNumber,
+  lossRatio: optionalNumber,
+  remotePacketsLost: optionalNumber,
+  remoteLossRatio: optionalNumber,
+  remoteFractionLost: optionalNumber,
+  remoteJitterSeconds: optionalNumber,
+  networkProfile: optionalText,
 });
 
 /** Rows of one of the run's CSV files, typed; a bad cell is an InputError naming file, line and column. */

@@ -28,6 +28,13 @@ export const SAMPLE_HEADERS: FieldHeaders<LegSample> = {
   concealedRatio: 'concealed_ratio',
   videoFramesDecoded: 'video_frames_decoded',
   videoFramesEncoded: 'video_frames_encoded',
+  // Appended: column order is part of the output's contract. Both views of the audio's loss (src/calls/lossViews.ts).
+  lossRatio: 'loss_ratio',
+  remotePacketsLost: 'remote_packets_lost',
+  remoteLossRatio: 'remote_loss_ratio',
+  remoteFractionLost: 'remote_fraction_lost',
+  remoteJitterSeconds: 'remote_jitter_s',
+  networkProfile: 'network_profile',
 };
 
 export const SAMPLE_COLUMNS: readonly CsvColumn<LegSample>[] = [

@@ -62,7 +62,8 @@ export class AgentDirectory {
     const account = accounts[slot % accounts.length]!;
     // Answered in the page itself: a round trip through Node would add harness time to every setup.
     const autoAnswer = this.scenario.roles[role]!.autoAnswer;
-    const page = await this.pool.placeAgent();
+    // A role with a network of its own lives in browsers of its own, in its namespace.
+    const page = await this.pool.placeAgent(this.scenario.roles[role]!.network !== undefined ? role : '');
     const agent: AgentInfo = {
       agentId,
       role,

@@ -20,6 +20,8 @@ export interface BrowserSettings {
   media: FakeMedia;
   /** How long a page may take to accept a command before it counts as hung and is recycled. */
   dispatchTimeoutMs?: number;
+  /** Chromium launchers by placement group: a role with a network of its own (runner/roleNetworkSetup.ts). */
+  launchers?: Record<string, string>;
 }
 
 export interface RunBrowsers {
@@ -59,6 +61,7 @@ export async function startBrowsers(
     onBrowserStarted: (pid) => logger.debug(`chromium started, pid ${pid}`),
     ...(context.endpoint.target.tls ? { tls: context.endpoint.target.tls } : {}),
     ...(settings.dispatchTimeoutMs ? { dispatchTimeoutMs: settings.dispatchTimeoutMs } : {}),
+    ...(settings.launchers ? { launchers: settings.launchers } : {}),
     hooks: {
       onEvents: (pageId, events) => {
         recycler?.noteEvents(pageId, events);

@@ -18,6 +18,8 @@ export interface IterationContext {
   holdSeconds?: number;
   onStepEnd(step: StepResult): void;
   onCallStarted(call: CallRecord): void;
+  /** Roles' impaired networks, for `network` steps (runner/roleNetworkSetup.ts). */
+  networks?: { switchTo(role: string, profile: string): Promise<string> };
 }
 
 type StepOutcome = { ok: true; detail?: string } | { ok: false; reason: FailureReason; detail: string; sipStatus?: number; call?: CallRecord };
@@ -124,6 +126,8 @@ export class IterationRunner {
         return this.hangup(step.call, step.role, timeoutMs);
       case 'fault':
         return this.fault(step);
+      case 'network':
+        return this.switchNetwork(step);
     }
   }
 
@@ -392,6 +396,15 @@ export class IterationRunner {
     const { leg, agent, call } = this.liveLeg(step.call, step.role);
     const result = await agent.page.dispatch({ type: 'mediaFault', legId: leg.legId, fault: step.media });
     return result.ok ? pass(`${step.role}'s audio sender: ${step.media}`) : fail('command_failed', result.error, call);
+  }
+
+  private async switchNetwork(step: Extract<Step, { kind: 'network' }>): Promise<StepOutcome> {
+    if (!this.ctx.networks) return fail('command_failed', `role ${step.role} has no network of its own (give roles.${step.role} a network: profile)`);
+    try {
+      return pass(await this.ctx.networks.switchTo(step.role, step.profile));
+    } catch (error) {
+      return fail('command_failed', `network ${step.role} -> ${step.profile}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private liveLeg(callName: string, role: string): { leg: LegRecord; agent: AgentInfo; call: CallRecord } {

@@ -29,6 +29,8 @@ export interface IterationContext {
   steps: StepResult[];
   /** Reports a finished call: the run's list, its SIP log, every reporter. */
   reportCall(call: CallResult): void;
+  /** Roles' impaired networks, for `network` steps. */
+  networks?: { switchTo(role: string, profile: string): Promise<string> };
 }
 
 /** Runs one iteration; true when every step passed. */
@@ -44,6 +46,7 @@ export async function runIteration(start: Omit<IterationStart, 'plannedAtMs' | '
     // Aborts with the run, or when load.gracefulStop runs out after the last start.
     signal,
     holdSeconds: load.holdSeconds(iteration),
+    ...(context.networks ? { networks: context.networks } : {}),
     onStepEnd: (step) => {
       steps.push(step);
       emit({ type: 'stepEnd', step });

@@ -13,6 +13,7 @@ import { startBrowsers, type RunBrowsers } from './browsers.js';
 import { runIteration } from './iterationCalls.js';
 import { LoadSession } from './loadSession.js';
 import { runEventHooks, type RegistrationCount } from './runEvents.js';
+import { assertImpairmentPossible, RunNetworks } from './roleNetworkSetup.js';
 import { RunState } from './runState.js';
 import { finishRun, summarize, type RunOutcome } from './runSummary.js';
 import { checkBrowserReachesServer } from './serverReach.js';
@@ -71,6 +72,7 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
   const runId = options.runId ?? randomUUID();
   // Bad input is found before anything starts or any file is written.
   const media = fixturePaths(options.mediaDir);
+  assertImpairmentPossible(scenario);
   // Plan, scheduler, watchdog and stats.csv: the load side of the run.
   const load = new LoadSession(scenario, outDir, logger);
   const reporters = await startReporters(options, runId, outDir, load);
@@ -89,6 +91,7 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
   });
   let endpoint: OpenEndpoint | undefined;
   let browsers: RunBrowsers | undefined;
+  let networks: RunNetworks | undefined;
   let stopping = false;
 
   try {
@@ -108,8 +111,16 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
 
     // Page events become run events; the state keeps every agent, leg and call of the run.
     const sink = { emit, logger, stopping: () => stopping };
-    const state: RunState = new RunState(runEventHooks(scenario, sink, facts.registrations, () => state));
-    browsers = await startBrowsers(scenario, { chromium: options.chromium, headless: options.headless, media, dispatchTimeoutMs: options.dispatchTimeoutMs }, { load, state, endpoint, logger, emit, stopping: sink.stopping });
+    // Roles with a network of their own: namespaces and impairers before their browsers.
+    // An impairer that dies stops the run: what follows would not be the profile's, nor the PBX's doing.
+    networks = await RunNetworks.start(scenario, options.chromium, logger, emit, () => stop.abort());
+    const roleNetworks = networks;
+    const state: RunState = new RunState(runEventHooks(scenario, sink, facts.registrations, () => state, (role, atMs) => roleNetworks.profileAt(role, atMs)));
+    browsers = await startBrowsers(
+      scenario,
+      { chromium: options.chromium, headless: options.headless, media, dispatchTimeoutMs: options.dispatchTimeoutMs, launchers: networks.launchers() },
+      { load, state, endpoint, logger, emit, stopping: sink.stopping },
+    );
     const pool = browsers.pool;
     options.onReady?.({ metricsUrl: reporters.metricsUrl, sipUrl: endpoint.wsUrl, browserPids: () => pool.pids() });
     load.startWatchdog(() => pool.pids(), emit);
@@ -120,13 +131,14 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
     const abortWatch = watchAbortingThresholds(thresholds, () => ({ ...facts, summary: { registrations: facts.registrations }, harnessSaturatedCount: load.saturatedWindows() }), startedAtMs, stop, logger);
     await load.warmUp(agents, state, stop.signal);
     let passed = 0;
-    const reportCall = (settled: CallResult) => {
+    const reportCall = (result: CallResult) => {
+      const settled = roleNetworks.blame(result);
       const evidence = reporters.evidenceFor(settled);
       const call = evidence ? { ...settled, evidence } : settled;
       facts.calls.push(call);
       reporters.reporter.onCallEnd(call);
     };
-    const context = { scenario, state, agents, load, logger, emit, steps: facts.steps, reportCall };
+    const context = { scenario, state, agents, load, logger, emit, steps: facts.steps, reportCall, networks };
     const progress = await load.schedule(stop.signal, emit, async (start) => {
       if (await runIteration(start, context)) passed++;
     });
@@ -136,6 +148,7 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
     stopping = true;
     await agents.shutdownAll();
     load.flushCalls();
+    const networkSummary = await networks.stop();
     const ran = { ...facts, interrupted: options.signal?.aborted === true, iterations: { planned: progress.planned, started: progress.started, passed, failed: progress.started - passed, dropped: progress.dropped } };
     const summary = summarize(info, ran);
     load.stop();
@@ -143,11 +156,14 @@ export async function runScenario(runOptions: RunOptions): Promise<RunOutcome> {
     const harnessSummary = load.harnessSummary(facts.calls);
     if (loadSummary) summary.load = loadSummary;
     if (harnessSummary) summary.harness = harnessSummary;
+    if (networkSummary) summary.network = networkSummary;
+    if (networks.failure) summary.harnessFault = networks.failure;
     return await finishRun(summary, ran, thresholds, { reporter: reporters.reporter, harnessSaturatedCount: harnessSummary?.windows.length ?? 0 });
   } finally {
     load.stop();
     load.stats.close();
     await browsers?.pool.close();
+    await networks?.stop();
     await endpoint?.stop();
     await reporters.close();
   }

@@ -22,13 +22,21 @@ export interface RunEventSink {
 /** REGISTER outcomes, counted as they come: the summary's registrations. */
 export type RegistrationCount = RunSummary['registrations'];
 
-export function runEventHooks(scenario: Scenario, sink: RunEventSink, registrations: RegistrationCount, state: () => RunState): StateHooks {
+export function runEventHooks(
+  scenario: Scenario,
+  sink: RunEventSink,
+  registrations: RegistrationCount,
+  state: () => RunState,
+  networkProfileAt: (role: string, atMs: number) => string | undefined = () => undefined,
+): StateHooks {
   const { emit, logger } = sink;
   const name = scenario.name;
   return {
     onLegStats: (leg) => {
       const sample = toLegSample(name, leg);
-      if (sample) emit({ type: 'sample', sample });
+      // The profile its role's network was on when the sample was taken: a switch shows from its time on.
+      const networkProfile = sample ? networkProfileAt(leg.role, sample.atMs) : undefined;
+      if (sample) emit({ type: 'sample', sample: networkProfile === undefined ? sample : { ...sample, networkProfile } });
     },
     onLegEstablished: (leg) => {
       const call = leg.callKey ? state().calls.get(leg.callKey) : undefined;

@@ -58,7 +58,7 @@ export async function finishRun(
 ): Promise<RunOutcome> {
   const { calls, steps } = facts;
   const thresholdResults = evaluateThresholds(thresholds, { calls, steps, summary, harnessSaturatedCount: output.harnessSaturatedCount });
-  summary.exitCode = verdictExitCode({ exitCode: outcomeExitCode(summary), interrupted: summary.interrupted }, thresholdResults);
+  summary.exitCode = summary.harnessFault ? ExitCode.infrastructure : verdictExitCode({ exitCode: outcomeExitCode(summary), interrupted: summary.interrupted }, thresholdResults);
   // Every output, the CSV files first, then junit.xml, report.html and thresholds.json (RunReportsReporter).
   await output.reporter.onEnd({ summary, calls, steps, thresholds: thresholdResults });
   return { summary, calls, steps, thresholds: thresholdResults };

@@ -11,6 +11,7 @@ import type { Account, Role } from './types.js';
 import { parseAccountsCsv } from './accountsCsv.js';
 import { duration, flag, integer, matching, password, sipUser, strictFields, text, textOrInteger } from './fields.js';
 import { checkSipUser } from './sipUser.js';
+import { profileRef } from './network.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 
 export type Env = Record<string, string | undefined>;
@@ -58,7 +59,8 @@ const autoAnswer = z.preprocess(
   autoAnswerFields.optional(),
 );
 
-const roleFields = strictFields({ accounts: z.unknown().optional(), autoAnswer }, 'a mapping with accounts');
+// network: the profile its browsers start on; whether the name exists is checked with the network section (network.ts).
+const roleFields = strictFields({ accounts: z.unknown().optional(), autoAnswer, network: profileRef.optional() }, 'a mapping with accounts');
 
 /** The zod shapes of a role and its three account forms, for the JSON Schema (jsonSchema.ts). */
 export const ROLE_SHAPES = { listedAccount, accountRange, accountCsv, autoAnswer: autoAnswerFields } as const;
@@ -73,7 +75,7 @@ type SeenUsers = Map<string, string>;
 export function readRoles(value: unknown, env: Env, problems: Problems, baseDir = '.'): { roles: Record<string, Role>; names: string[] } {
   const roles: Record<string, Role> = {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.add('roles', `${value === undefined ? 'required' : `expected a mapping, got ${describeValue(value)}`} (role names mapped to { accounts, autoAnswer })`);
+    problems.add('roles', `${value === undefined ? 'required' : `expected a mapping, got ${describeValue(value)}`} (role names mapped to { accounts, autoAnswer, network })`);
     return { roles, names: [] };
   }
   const entries = Object.entries(value);
@@ -110,6 +112,7 @@ function readRole(name: string, value: unknown, path: string, env: Env, seen: Se
   if (fields.autoAnswer) {
     role.autoAnswer = { afterSeconds: fields.autoAnswer.after ?? 0, ...(fields.autoAnswer.receiveOnly ? { receiveOnly: true as const } : {}) };
   }
+  if (fields.network !== undefined) role.network = fields.network;
   return role;
 }
 

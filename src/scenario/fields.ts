@@ -78,6 +78,22 @@ export function duration(minSeconds: number, maxSeconds: number) {
   return hinted(schema, { json: durationJson(minSeconds, maxSeconds), description: what });
 }
 
+const DECIMAL = String.raw`(?:\d+(?:\.\d+)?|\.\d+)`;
+const PERCENT = new RegExp(String.raw`^\s*(${DECIMAL})\s*%\s*$`);
+
+/** A percentage: "2%", "0.5%", or a number meaning percent; the output is the number of percent (0..100). */
+export function percent(description?: string) {
+  const what = 'a percentage from 0% to 100% (e.g. 2% or 0.5%, or a number meaning percent)';
+  const schema = z.unknown().transform((value, context) => {
+    const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(PERCENT.exec(value)?.[1] ?? Number.NaN) : Number.NaN;
+    if (Number.isFinite(number) && number >= 0 && number <= 100) return number;
+    context.addIssue({ code: 'custom', message: rangeMessage(what, { input: value }) });
+    return z.NEVER;
+  });
+  const json = { anyOf: [{ type: 'string', pattern: PERCENT.source }, { type: 'number', minimum: 0, maximum: 100 }] };
+  return hinted(schema, { json, description: description === undefined ? what : `${description}: ${what}` });
+}
+
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: (issue) => rangeMessage(`one of ${values.join(', ')}`, issue) });
 }

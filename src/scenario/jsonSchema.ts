@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ROLE_NAME, ROLE_SHAPES } from './accounts.js';
 import { JSON_DEFINITIONS, jsonSchemaHints, type JsonSchema } from './fields.js';
 import { topLevel } from './loader.js';
+import { NETWORK_SHAPES, PRESET_NAMES, PROFILE_NAME } from './network.js';
 import { scenarioName, SETTINGS_SHAPES } from './settings.js';
 import { CHECK_KINDS, SHAPES, SHORTHAND, STEP_KINDS } from './stepShapes.js';
 
@@ -36,6 +37,7 @@ const STEP_DESCRIPTIONS: Record<(typeof STEP_KINDS)[number], string> = {
   fault: "inject a media fault on a role's sender: stop, silence or restore",
   transfer: 'blind transfer (REFER) to a role or a sip: URI',
   message: 'send a SIP MESSAGE',
+  network: "switch a role's network to another impairment profile at once (the role needs roles.<role>.network)",
 };
 
 /** The JSON Schema of a scenario file; `thresholdMetrics` lists the metric names editors offer under thresholds. */
@@ -47,6 +49,7 @@ export function scenarioJsonSchema(thresholdMetrics: readonly ThresholdMetricInf
     options: { ...jsonOf(SETTINGS_SHAPES.options), description: 'sampling, ICE, placement, watchdog and evidence options; all optional' },
     load: loadJson(),
     thresholds: thresholdsJson(thresholdMetrics),
+    network: networkJson(),
     roles: rolesJson(),
     steps: stepsJson(),
   };
@@ -129,6 +132,10 @@ function rolesJson(): JsonSchema {
         anyOf: [{ type: 'array', items: jsonOf(ROLE_SHAPES.listedAccount), minItems: 1 }, jsonOf(ROLE_SHAPES.accountRange), jsonOf(ROLE_SHAPES.accountCsv)],
       },
       autoAnswer: { description: 'answer incoming calls without an answer step (true, or { after: 1s, receiveOnly: true })', anyOf: [{ type: 'boolean' }, jsonOf(ROLE_SHAPES.autoAnswer)] },
+      network: {
+        ...jsonOf(NETWORK_SHAPES.profileRef),
+        description: `the impairment profile the role's browsers start on: a preset (${PRESET_NAMES}) or one of network.profiles; the role then runs in a network namespace of its own, which network steps can switch`,
+      },
     },
   };
   return {
@@ -137,6 +144,24 @@ function rolesJson(): JsonSchema {
     minProperties: 1,
     propertyNames: { pattern: ROLE_NAME.source },
     additionalProperties: role,
+  };
+}
+
+function networkJson(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description: `network impairment: the profiles that roles.<role>.network and network steps name, besides the presets (${PRESET_NAMES})`,
+    properties: {
+      profiles: {
+        type: 'object',
+        description:
+          `impairment profiles by name, a new name or a preset's (${PRESET_NAMES}) to replace it: extends copies a preset or a profile defined above; ` +
+          'fields at the profile level apply to both directions; up (what the role sends) and down (what it receives) override them',
+        propertyNames: { pattern: PROFILE_NAME.source },
+        additionalProperties: jsonOf(NETWORK_SHAPES.profile),
+      },
+    },
   };
 }
 

@@ -227,7 +227,7 @@ describe('thresholds in the file', () => {
 describe('unknown fields and kinds', () => {
   it('names an unknown step kind and lists the kinds', () => {
     expect(problemsOf(withSteps('  - register\n  - cal: { from: alice, to: bob }'))).toEqual([
-      'steps[1].cal: unknown step kind "cal" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, fault, transfer, message)',
+      'steps[1].cal: unknown step kind "cal" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, fault, transfer, message, network)',
     ]);
   });
 
@@ -239,7 +239,7 @@ describe('unknown fields and kinds', () => {
       'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGathering, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, watchdog, stepTimeout, evidence)',
     ]);
     expect(problemsOf(withSteps('  - register', 'step: []'))[0]).toBe(
-      'step: unknown field "step" (allowed: name, description, target, options, load, thresholds, roles, steps)',
+      'step: unknown field "step" (allowed: name, description, target, options, load, thresholds, network, roles, steps)',
     );
     expect(problemsOf(withSteps('  - register').replace('password: alice-pw', 'pasword: alice-pw'))).toEqual([
       'roles.alice.accounts[0].pasword: unknown field "pasword" (allowed: user, authUser, password, passwordEnv, displayName)',
@@ -248,7 +248,7 @@ describe('unknown fields and kinds', () => {
 
   it('suggests the colon for a kind written with its argument', () => {
     expect(problemsOf(withSteps(`${CALL}  - hold alice`))).toEqual([
-      'steps[2]["hold alice"]: unknown step kind "hold alice" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, fault, transfer, message); write "hold: alice"',
+      'steps[2]["hold alice"]: unknown step kind "hold alice" (allowed: register, unregister, call, answer, expect, wait, dtmf, hold, unhold, hangup, fault, transfer, message, network); write "hold: alice"',
     ]);
   });
 

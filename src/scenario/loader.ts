@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import type { Scenario } from './types.js';
 import { readRoles, type Env } from './accounts.js';
 import { strictFields, text } from './fields.js';
+import { checkRoleNetworks, readNetwork, scenarioNetwork } from './network.js';
 import { locator, type Locate } from './positions.js';
 import { joinPath, Problems, type Problem } from './problems.js';
 import { checkLoadAgainst, readLoad, readOptions, readTarget, readThresholds, scenarioName } from './settings.js';
@@ -125,6 +126,7 @@ export const topLevel = strictFields(
     options: z.unknown().optional(),
     load: z.unknown().optional(),
     thresholds: z.unknown().optional(),
+    network: z.unknown().optional(),
     roles: z.unknown().optional(),
     steps: z.unknown().optional(),
   },
@@ -154,8 +156,10 @@ function readScenario(
   const loadRead = problems.count === problemsBeforeLoad;
   const thresholds = readThresholds(fields.thresholds, problems);
   const thresholdProblems = thresholdCheck ? checkThresholds(thresholds, thresholdCheck, problems) : 0;
+  const network = readNetwork(fields.network, problems);
   const { roles, names } = readRoles(fields.roles, env, problems, dirname(file));
-  const steps = readSteps(fields.steps, { roles, roleNames: names, stepTimeoutSeconds }, problems);
+  checkRoleNetworks(roles, network, problems);
+  const steps = readSteps(fields.steps, { roles, roleNames: names, stepTimeoutSeconds, network }, problems);
   // A load section with problems of its own would only add noise here.
   if (loadRead) checkLoadAgainst(load, roles, steps, problems);
   if (name === undefined) return { thresholdProblems };
@@ -170,6 +174,8 @@ function readScenario(
     options,
     thresholds,
   };
+  const impairment = scenarioNetwork(roles, network);
+  if (impairment) scenario.network = impairment;
   return { scenario, thresholdProblems };
 }
 

@@ -26,7 +26,8 @@ const WORDS = [
   'codecs', 'PCMU', 'opus', 'extraSdp', 'b=AS:64', 'headers', 'X-A: 1', 'until', 'sent', 'reject', 'state', 'established',
   'failed', 'status', 'media', 'flowing', 'direction', 'in', 'kind', 'codec', 'firstAudio', 'inviteSize', 'max', 'min',
   'tones', '12#', 'mode', 'info', 'as', 'body', 'role', 'roles', 'seconds', 'within', 'timeout', '5s', '500ms', 'main',
-  'sip:x@{domain}', 'ws://h:1', '{n}', 'john doe', '%zz',
+  'sip:x@{domain}', 'ws://h:1', '{n}', 'john doe', '%zz', 'network', 'profiles', 'profile', 'extends', 'loss', 'burst', 'delay',
+  'jitter', 'reorder', 'rate', 'up', 'down', '3g', 'clean', '2%', '40ms', '1mbit',
 ];
 
 const scenarioish = fc.letrec((tie) => ({

@@ -10,6 +10,7 @@ import { validateExtraSdpLine } from '../sdp/sdp.js';
 import type { Check } from './types.js';
 import { duration, durationJson, flag, integer, jsonSchemaHints, matching, oneOf, strictFields, text, textOrInteger } from './fields.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
+import { profileRef } from './network.js';
 
 export const CALL_NAME = /^[A-Za-z0-9_.-]+$/;
 export const DEFAULT_CALL_NAME = 'main';
@@ -189,6 +190,7 @@ export const SHAPES = {
     contentType: matching(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(?:\s*;.*)?$/, 'a MIME type such as text/plain').optional(),
     timeout,
   }),
+  network: strictFields({ role: roleRef, profile: profileRef, timeout }, 'a mapping: { role, profile }'),
 } as const;
 
 type Kind = keyof typeof SHAPES;

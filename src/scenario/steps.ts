@@ -8,6 +8,7 @@ import { formatSeconds, secondsToMs } from './durations.js';
 import { Problems, type Problem } from './problems.js';
 import { DEFAULT_CALL_NAME, DEFAULT_INCOMING_CALL_NAME, DEFAULT_TRANSFER_CALL_NAME, HOLD_TIME_WAIT, readStep, type FailedStep, type StepDraft } from './stepShapes.js';
 import { checkSipUri } from './sipUri.js';
+import { profileProblem, type NetworkProfiles } from './network.js';
 
 export const DTMF_DEFAULTS = { mode: 'rfc4733', durationMs: 100, gapMs: 70 } as const;
 /** `wait` steps get this much on top of their own length before they count as stuck. */
@@ -33,6 +34,8 @@ interface Context {
   /** Every role name in the file, valid or not, so a broken role is reported once, not at each use. */
   roleNames: readonly string[];
   stepTimeoutSeconds: number;
+  /** The profiles network steps may name. */
+  network: NetworkProfiles;
 }
 
 export function readSteps(value: unknown, context: Context, problems: Problems): Step[] {
@@ -184,7 +187,31 @@ class StepResolver {
           contentType: fields.contentType ?? 'text/plain',
         };
       }
+      case 'network':
+        return this.resolveNetwork(draft);
     }
+  }
+
+  /** A switch needs the role in a namespace of its own from the start: that is what `roles.<role>.network` asks for. */
+  private resolveNetwork(draft: Extract<StepDraft, { kind: 'network' }>): Step | undefined {
+    const { role, profile, timeout } = draft.fields;
+    let ok = this.checkRole(role, draft.at('role'));
+    // A role that failed validation is not in roles: its problems are already listed.
+    const known = this.context.roles[role];
+    if (ok && known && known.network === undefined) {
+      this.problems.add(
+        draft.at('role'),
+        `${role} has no network profile: give roles.${role} a network: (e.g. clean) so its browsers run in a namespace that can be switched`,
+      );
+      ok = false;
+    }
+    const problem = profileProblem(profile, this.context.network);
+    if (problem !== undefined) {
+      this.problems.add(draft.at('profile'), problem);
+      ok = false;
+    }
+    if (!ok || !known) return undefined;
+    return { kind: 'network', name: `network ${role} -> ${profile}`, timeoutSeconds: timeout ?? this.context.stepTimeoutSeconds, role, profile };
   }
 
   private resolveAnswer(draft: Extract<StepDraft, { kind: 'answer' }>): Step | undefined {

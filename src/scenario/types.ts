@@ -18,6 +18,34 @@ export interface Scenario {
   options: ScenarioOptions;
   /** k6-style thresholds by metric name, e.g. { call_success: ['rate>=0.99'] }; checked as written by verdict/. */
   thresholds: Record<string, ScenarioThreshold[]>;
+  /**
+   * Network impairment profiles by name: the presets (scenario/networkPresets.ts) and the scenario's own
+   * `network.profiles`, which may add names or replace a preset. Absent: no role is impaired.
+   */
+  network?: { profiles: Record<string, NetworkProfile> };
+}
+
+/** What one direction of a role's path does to packets (netem's vocabulary); 0 / absent: nothing. */
+export interface ImpairmentDirection {
+  /** Packets lost, percent (0..100). */
+  lossPercent: number;
+  /** Mean length of a run of lost packets (Gilbert model); 1: each loss independent. */
+  lossBurst: number;
+  /** Added one-way delay, ms. */
+  delayMs: number;
+  /** The delay's standard deviation, ms: normally distributed around delayMs, never below 0 (packets may then overtake each other, as with netem). */
+  jitterMs: number;
+  /** Packets sent at once, skipping the delay, percent: reordering. */
+  reorderPercent: number;
+  /** Rate limit in kbit/s (tbf); absent: none. */
+  rateKbit?: number;
+}
+
+/** A named impairment: up is what the role sends, down what it receives. */
+export interface NetworkProfile {
+  name: string;
+  up: ImpairmentDirection;
+  down: ImpairmentDirection;
 }
 
 /** One threshold: an expression, or k6's object form that may stop the run once it is lost. */
@@ -72,6 +100,11 @@ export interface Role {
   accounts: Account[];
   /** Answer incoming calls by itself (load scenarios); otherwise an `answer` step does. receiveOnly: answer recvonly, sending nothing. */
   autoAnswer?: { afterSeconds: number; receiveOnly?: true };
+  /**
+   * The impairment profile (a key of scenario.network.profiles) its browsers' network starts with.
+   * A role with one runs its browsers in a network namespace of its own, even on 'clean'.
+   */
+  network?: string;
 }
 
 /** A role name, or a SIP URI (sip:/sips:) of a device outside callwright. */
@@ -158,7 +191,9 @@ export type Step =
   | (StepBase & { kind: 'fault'; call: string; role: string; media: 'stop' | 'silence' | 'restore' })
   | (StepBase & { kind: 'transfer'; call: string; role: string; to: Party; newCall: string })
   | (StepBase & { kind: 'message'; from: string; to: Party; body: string; contentType: string })
-  | (StepBase & { kind: 'hangup'; call: string; role: string });
+  | (StepBase & { kind: 'hangup'; call: string; role: string })
+  /** Switches a role's network to another profile at once (all its legs: the namespace is the role's). */
+  | (StepBase & { kind: 'network'; role: string; profile: string });
 
 export type StepKind = Step['kind'];
 

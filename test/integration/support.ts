@@ -29,10 +29,17 @@ export interface CliRun {
 /** Runs the real CLI as a user would; `onStderr` may act mid-run (send signals, scrape /metrics). */
 export function runCli(
   args: string[],
-  options: { timeoutMs?: number; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    timeoutMs?: number;
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+    env?: NodeJS.ProcessEnv;
+    /** A command the CLI runs under, e.g. ['setpriv', '--bounding-set', '-net_admin']. */
+    wrapper?: string[];
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, CLI, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

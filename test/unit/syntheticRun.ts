@@ -88,6 +88,8 @@ export function syntheticRun(options: { count?: number; failed?: FailureReason[]
           packetLossRatio: lossRatio,
           packetsLost: Math.round(lossRatio * 150),
           rttSeconds: 0.02,
+          farEndLossRatio: lossRatio / 2,
+          farEndJitterSeconds: 0.003,
         }),
       );
     }
@@ -133,6 +135,12 @@ export function syntheticRun(options: { count?: number; failed?: FailureReason[]
           audioLevel: 0.1,
           audioEnergyRate: 0.01,
           concealedRatio: 0,
+          lossRatio: lossRatio,
+          remotePacketsLost: second,
+          remoteLossRatio: second / (50 * (second + 1)),
+          remoteFractionLost: second === 0 ? 0 : 0.0078125,
+          remoteJitterSeconds: 0.003,
+          ...(iteration % 2 === 0 ? { networkProfile: 'lossy, "3g"' } : {}),
         });
       }
     }
