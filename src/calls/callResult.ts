@@ -54,7 +54,7 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
   if (failure && judge && !call.failureExpected) failure = harnessStall(failure, call, legs, judge);
   const sample = caller?.lastSample();
   // The far end's RTCP view of the caller's audio, beside what callwright's legs received.
-  const farEnd = farEndView(sample?.audioOut);
+  const farEnd = farEndView(sample?.audioOut, caller?.sentAtFarEndReport);
   const wire = caller?.wire;
   const calleeWire = callee && callee !== caller ? callee.wire : undefined;
   const hungUpBy = [caller, callee].find((leg) => leg?.wire?.byeSentAtMs !== undefined);

@@ -57,6 +57,12 @@ export class LegRecord {
   transferResult: Extract<AgentEvent, { type: 'transferResult' }> | undefined;
   latest: StatsEvent | undefined;
   previous: StatsEvent | undefined;
+  /**
+   * Audio packets this leg had sent when the far end's last RTCP report was made: a report shows
+   * up as a change in what the far end reports (loss, jitter, RTT) between two samples, so it was
+   * made between them: the midpoint of their packetsSent. The far end's loss is a ratio of that.
+   */
+  sentAtFarEndReport: number | undefined;
   rates: MediaRates | undefined;
   /** SIP moments at this agent's WebSocket (shared with RunState's table, filled as messages arrive). */
   wire: SipWireTimes | undefined;
@@ -99,6 +105,13 @@ export class LegRecord {
   addStats(event: StatsEvent): void {
     this.previous = this.latest;
     this.latest = event;
+    const before = this.previous?.sample.audioOut;
+    const now = event.sample.audioOut;
+    if (now && now.remotePacketsLost !== undefined) {
+      const reported = (o: typeof now | undefined) => `${o?.remotePacketsLost}/${o?.remoteJitterSeconds}/${o?.roundTripTimeSeconds}/${o?.remoteFractionLost}`;
+      if (!before) this.sentAtFarEndReport ??= now.packetsSent;
+      else if (reported(before) !== reported(now)) this.sentAtFarEndReport = (before.packetsSent + now.packetsSent) / 2;
+    }
     if (event.sample.selectedPair) this.selectedPair = event.sample.selectedPair;
     // The first sample that shows audio sent: an upper bound on the first RTP, within one stats interval.
     if ((event.sample.audioOut?.packetsSent ?? 0) > 0) this.firstAudioSentAtMs ??= event.atMs;

@@ -60,7 +60,15 @@ describe('toLegSample: the samples.csv and metrics view of a leg', () => {
     leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0, sample: { audioIn: audioIn(0, 0), audioOut: { packetsSent: 0, bytesSent: 0 } } });
     expect(toLegSample('s', leg)).toMatchObject({ lossRatio: undefined, remotePacketsLost: undefined, remoteLossRatio: undefined, remoteFractionLost: undefined, remoteJitterSeconds: undefined });
     leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0 + 1000, sample: { audioIn: audioIn(90, 10), audioOut: { packetsSent: 100, bytesSent: 0, remotePacketsLost: 2, remoteFractionLost: 0.02, remoteJitterSeconds: 0.003 } } });
-    expect(toLegSample('s', leg)).toMatchObject({ packetsLost: 10, lossRatio: 0.1, remotePacketsLost: 2, remoteLossRatio: 0.02, remoteFractionLost: 0.02, remoteJitterSeconds: 0.003 });
+    // The report came between the two samples: against the packets sent then (midway, 50), not the 100 sent by now.
+    expect(toLegSample('s', leg)).toMatchObject({ packetsLost: 10, lossRatio: 0.1, remotePacketsLost: 2, remoteLossRatio: 0.04, remoteFractionLost: 0.02, remoteJitterSeconds: 0.003 });
+    // No new report (the same figures): the same denominator, however many more were sent since.
+    const out = (packetsSent: number, remotePacketsLost: number, remoteJitterSeconds: number) => ({ packetsSent, bytesSent: 0, remotePacketsLost, remoteFractionLost: 0.02, remoteJitterSeconds });
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0 + 2000, sample: { audioIn: audioIn(180, 20), audioOut: out(200, 2, 0.003) } });
+    expect(toLegSample('s', leg)?.remoteLossRatio).toBe(0.04);
+    // A new report: against the packets sent around it ((200 + 300) / 2).
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0 + 3000, sample: { audioIn: audioIn(270, 30), audioOut: out(300, 5, 0.004) } });
+    expect(toLegSample('s', leg)?.remoteLossRatio).toBe(0.02);
   });
 
   it('a video-only leg names its video codecs; without RTCP the round trip is the candidate pair\'s; no call yet is an empty call id', () => {

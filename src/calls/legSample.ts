@@ -8,7 +8,7 @@ export function toLegSample(scenario: string, leg: LegRecord): LegSample | undef
   if (!latest) return undefined;
   const s = latest.sample;
   const rates = leg.rates;
-  const farEnd = farEndView(s.audioOut);
+  const farEnd = farEndView(s.audioOut, leg.sentAtFarEndReport);
   return {
     atMs: latest.atMs,
     scenario,

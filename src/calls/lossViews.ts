@@ -22,15 +22,14 @@ export interface FarEndView {
   /** Cumulative packets of this leg's stream the far end never received (negative, from duplicates, counts as 0). */
   packetsLost?: number;
   /**
-   * packetsLost / packetsSent: the far end's cumulative loss of this leg's stream.
+   * packetsLost / packets sent: the far end's cumulative loss of this leg's stream.
    * The far end's own denominator (packets it expected) is not reported, and
-   * every packet it expected was one this leg sent, so packetsSent stands in:
-   * a packet counts as lost only once sent, and never twice (received + lost
-   * would count it twice: lost packets are in packetsSent already). packetsSent
-   * is read at this sample, the report up to an RTCP interval (~1-5 s) earlier,
-   * so packets still in flight since the report make it slightly low early in a
-   * call; the difference fades as the call goes on. Capped at 1; undefined when
-   * nothing was sent yet.
+   * every packet it expected was one this leg sent, so packets sent stands in
+   * (received + lost would count a lost packet twice). Not the packets sent by
+   * now: a report is up to an RTCP interval old (5 s for audio in Chromium), so
+   * the count sent when it was made (LegRecord.sentAtFarEndReport), which read
+   * against today's count would be up to a quarter low 20 s into a call. Capped
+   * at 1; undefined when nothing was sent yet.
    */
   lossRatio?: number;
   /** RTCP fraction lost (0..1) as the far end's last report gave it: the loss over that report's interval only, not cumulative. */
@@ -39,9 +38,10 @@ export interface FarEndView {
   jitterSeconds?: number;
 }
 
-export function farEndView(outbound: OutboundRtp | undefined): FarEndView {
+export function farEndView(outbound: OutboundRtp | undefined, sentAtReport = outbound?.packetsSent): FarEndView {
   if (!outbound) return {};
   const packetsLost = outbound.remotePacketsLost === undefined ? undefined : Math.max(0, outbound.remotePacketsLost);
-  const lossRatio = packetsLost !== undefined && outbound.packetsSent > 0 ? Math.min(1, packetsLost / outbound.packetsSent) : undefined;
+  const sent = sentAtReport !== undefined && sentAtReport > 0 ? sentAtReport : outbound.packetsSent;
+  const lossRatio = packetsLost !== undefined && sent > 0 ? Math.min(1, packetsLost / sent) : undefined;
   return { packetsLost, lossRatio, fractionLost: outbound.remoteFractionLost, jitterSeconds: outbound.remoteJitterSeconds };
 }

@@ -64,6 +64,8 @@ export class RoleNetworks {
   private bridge: string | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'callwright-net-'));
   private failure: string | undefined;
+  /** The host forwarded no IPv4 before the run: put back as it was at the end. */
+  private forwardingWasOff = false;
 
   private constructor(private readonly tag: string) {}
 
@@ -120,6 +122,10 @@ export class RoleNetworks {
     if (this.bridge) await ip('link', 'del', this.bridge).catch(() => undefined);
     this.hostTable = undefined;
     this.bridge = undefined;
+    // Forwarding back off, unless another run's networks (a bridge of theirs) still need it.
+    const othersRunning = this.forwardingWasOff && /\bcwb/.test(await ip('-o', 'link', 'show', 'type', 'bridge').catch(() => ''));
+    if (this.forwardingWasOff && !othersRunning) await sysctl('net.ipv4.ip_forward', '0').catch(() => undefined);
+    this.forwardingWasOff = false;
     rmSync(this.dir, { recursive: true, force: true });
     return counts;
   }
@@ -134,10 +140,17 @@ export class RoleNetworks {
     await ip('addr', 'add', `${gateway}/24`, 'dev', this.bridge);
     await ip('addr', 'add', `${door}/24`, 'dev', this.bridge);
     await ip('link', 'set', this.bridge, 'up');
-    // The host side of the loopback door: .254 is the host's 127.0.0.1 for the namespaces.
+    // The host side of the loopback door: .254 is the host's 127.0.0.1 for the namespaces. A PBX on
+    // another machine is reached the way a home router does it: forwarded, behind the host's address.
     await sysctl(`net.ipv4.conf.${this.bridge}.route_localnet`, '1');
     this.hostTable = `callwright_net_${this.tag}`;
-    await nft('-f', '-', { input: `table ip ${this.hostTable} {\n  chain prerouting {\n    type nat hook prerouting priority -100; policy accept;\n    iifname "${this.bridge}" ip daddr ${door} dnat to 127.0.0.1\n  }\n}\n` });
+    await nft('-f', '-', {
+      input: `table ip ${this.hostTable} {\n  chain prerouting {\n    type nat hook prerouting priority -100; policy accept;\n    iifname "${this.bridge}" ip daddr ${door} dnat to 127.0.0.1\n  }\n  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n    ip saddr ${prefix}.0/24 oifname != "${this.bridge}" masquerade\n  }\n}\n`,
+    });
+    if ((await readSysctl('net.ipv4.ip_forward')) === '0') {
+      this.forwardingWasOff = true;
+      await sysctl('net.ipv4.ip_forward', '1');
+    }
 
     let index = 0;
     for (const [role, profile] of Object.entries(roles)) {
@@ -278,18 +291,22 @@ async function freeSubnet(): Promise<number> {
   throw new InfraError('no free 10.251.x.0/24 subnet for the roles’ networks', 'remove leftover callwright bridges: ip -o link show type bridge | grep cwb');
 }
 
-function ip(...args: (string | { input: string })[]): Promise<string> {
-  const last = args[args.length - 1];
-  const input = typeof last === 'object' ? last.input : undefined;
-  const plain = args.filter((a): a is string => typeof a === 'string');
-  return runTool(findExecutable('ip') ?? 'ip', plain, { name: 'ip', ...(input !== undefined ? { input } : {}) });
+/** A system tool's runner; a last argument `{ input }` goes to its stdin. */
+function tool(program: string): (...args: (string | { input: string })[]) => Promise<string> {
+  return (...args) => {
+    const last = args[args.length - 1];
+    const input = typeof last === 'object' ? last.input : undefined;
+    const plain = args.filter((a): a is string => typeof a === 'string');
+    return runTool(findExecutable(program) ?? program, plain, { name: program, ...(input !== undefined ? { input } : {}) });
+  };
 }
 
-function nft(...args: (string | { input: string })[]): Promise<string> {
-  const last = args[args.length - 1];
-  const input = typeof last === 'object' ? last.input : undefined;
-  const plain = args.filter((a): a is string => typeof a === 'string');
-  return runTool(findExecutable('nft') ?? 'nft', plain, { name: 'nft', ...(input !== undefined ? { input } : {}) });
+const ip = tool('ip');
+const nft = tool('nft');
+const tc = tool('tc');
+
+async function readSysctl(key: string): Promise<string> {
+  return (await runTool(findExecutable('sysctl') ?? 'sysctl', ['-n', key], { name: 'sysctl' })).trim();
 }
 
 function sysctl(key: string, value: string): Promise<string> {
@@ -300,7 +317,7 @@ function sysctl(key: string, value: string): Promise<string> {
 async function tcOrNothing(args: string[], onHost = false): Promise<void> {
   const clearing = args.includes('del');
   try {
-    if (onHost) await runTool(findExecutable('tc') ?? 'tc', args, { name: 'tc' });
+    if (onHost) await tc(...args);
     else await ip(...args);
   } catch (error) {
     if (!clearing) throw error;

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { impairmentUnavailable } from '../../src/network/privileges.js';
 import { chromiumMissing, itNeeding, missingOf } from './prerequisites.js';
-import { processesInGroups, readCsv, readJson, runCli, tempDir, writeScenario } from './support.js';
+import { processesInGroups, readCsv, readJson, ROOT, runCli, tempDir, writeScenario } from './support.js';
 
 // Issue 13, "media statistics proven correct against known impairment": real Chromium legs whose
 // role runs in a network namespace of its own, its packets lost, delayed and jittered on the way
@@ -207,6 +207,19 @@ steps:
     );
     expect(jitterAfter - jitterBefore).toBeGreaterThanOrEqual(0.015);
     expect(concealedAfter).toBeGreaterThan(concealedBefore);
+  });
+
+  it('the shipped scenarios/impaired-network.yaml: a bursty 3G link, then a satellite one mid-call; both show in samples.csv and RTT', async () => {
+    const { calls, samples, summary } = await run('shipped', readFileSync(join(ROOT, 'scenarios', 'impaired-network.yaml'), 'utf8'));
+    expect(calls.map((c) => c['result'])).toEqual(['success']);
+    expect(summary.network.roles.alice.profiles.map((p: { profile: string }) => p.profile)).toEqual(['bursty-3g', 'satellite']);
+    const rows = samplesOf(samples, 'alice');
+    expect(new Set(rows.map((s) => s['network_profile']))).toEqual(new Set(['bursty-3g', 'satellite']));
+    // 3G: 100 ms each way; satellite: 300 ms. RTCP reports RTT seconds late (audio reports every ~5 s): the highest of each phase.
+    const rtt = (profile: string) => Math.max(...rows.filter((s) => s['network_profile'] === profile).map((s) => num(s['rtt_s'])).filter((v) => !Number.isNaN(v)));
+    figures.push('## scenarios/impaired-network.yaml', `alice rtt_s highest on bursty-3g ${(rtt('bursty-3g') * 1000).toFixed(0)} ms, on satellite ${(rtt('satellite') * 1000).toFixed(0)} ms`, '');
+    expect(rtt('bursty-3g')).toBeGreaterThan(0.15);
+    expect(rtt('satellite')).toBeGreaterThan(0.55);
   });
 
   it('MOS falls as loss grows (0, 2, 5, 10%), each impaired call below the clean one', async () => {
