@@ -1,4 +1,4 @@
-import { runTool } from '../common/runTool.js';
+import { runTool } from './runTool.js';
 import { InfraError } from '../errors.js';
 import { findExecutable } from './binaries.js';
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTool } from '../common/runTool.js';
+import { runTool } from '../lab/runTool.js';
 import { InfraError } from '../errors.js';
 import { findExecutable } from '../lab/binaries.js';
 import type { NetworkProfile } from '../scenario/types.js';
@@ -273,8 +273,12 @@ class Impairer {
   }
 }
 
-/** A launcher puppeteer can start like Chromium itself: execs it inside the namespace (the pid stays). */
-function writeLauncher(path: string, namespace: string, chromium: string): void {
+/**
+ * A launcher puppeteer can start like Chromium itself: execs it inside the namespace (the pid
+ * stays). Its only inputs are callwright's own namespace name and the tool and browser paths, each
+ * single-quoted; no scenario value reaches it.
+ */
+export function writeLauncher(path: string, namespace: string, chromium: string): void {
   const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
   writeFileSync(path, `#!/bin/sh\nexec ${quote(findExecutable('ip') ?? 'ip')} netns exec ${quote(namespace)} ${quote(chromium)} "$@"\n`);
   chmodSync(path, 0o755);
