@@ -50,6 +50,7 @@ const { chromiumArgs, resolveChromium } = await dist('browser/chromium.js');
 const { searchCapacity, describeCapacity } = await dist('studies/capacity.js');
 const { createLogger } = await dist('log.js');
 const { labUp, labDown, labPortsFrom, missingLabPrerequisites, describeMissing } = await dist('lab/index.js');
+const { measureVideo, videoSection, VIDEO_BEGIN, VIDEO_END } = await import('./video.mjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -65,6 +66,9 @@ const { values: args } = parseArgs({
     'churn-duration': { type: 'string' },
     'churn-hold': { type: 'string' },
     'lab-port-base': { type: 'string' },
+    'video-sizes': { type: 'string' },
+    'video-codecs': { type: 'string' },
+    'video-hold': { type: 'string' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -87,7 +91,10 @@ if (args.help) {
   --churn-duration 60     seconds of load per churn row (calls then wind down)
   --churn-hold 8          seconds each churn call is held
   --lab-port-base 13060   first port of the lab the churn rows start (uses base..base+299)
-  --only a,b,c,d,churn    run only these parts (churn measures its own floors when c is not run)
+  --video-sizes 2,4,8     video call legs held (video)
+  --video-codecs VP8,H264 the video codec of each video row
+  --video-hold 30         seconds each video size is measured, all calls up
+  --only a,b,c,d,churn,video   run only these parts (churn measures its own floors when c is not run)
   --quick                 small sizes and short windows: a smoke check
   --out DIR               raw JSON folder (default bench/out)
   --from-json FILE        measure nothing: write the table again from a raw JSON file
@@ -110,11 +117,14 @@ const config = {
   churnDurationSeconds: Number(args['churn-duration'] ?? (quick ? 15 : 60)),
   churnHoldSeconds: Number(args['churn-hold'] ?? (quick ? 4 : 8)),
   labPortBase: Number(args['lab-port-base'] ?? 13060),
-  parts: new Set((args.only ?? 'a,b,c,d,churn').split(',').map((p) => p.trim())),
+  videoSizes: list(args['video-sizes'] ?? (quick ? '2' : '2,4,8')),
+  videoCodecs: (args['video-codecs'] ?? 'VP8,H264').split(',').map((s) => s.trim()).filter(Boolean),
+  videoWindowSeconds: Number(args['video-hold'] ?? (quick ? 6 : 30)),
+  parts: new Set((args.only ?? 'a,b,c,d,churn,video').split(',').map((p) => p.trim())),
 };
-const PARTS = ['a', 'b', 'c', 'd', 'churn'];
+const PARTS = ['a', 'b', 'c', 'd', 'churn', 'video'];
 for (const part of config.parts) if (!PARTS.includes(part)) throw new Error(`--only: '${part}' is not one of ${PARTS.join(', ')}`);
-for (const size of [...config.sizes, ...config.lowCostSizes, config.perPageSize, ...config.churnSizes]) {
+for (const size of [...config.sizes, ...config.lowCostSizes, config.perPageSize, ...config.churnSizes, ...config.videoSizes]) {
   if (size % 2 !== 0) throw new Error(`sizes are call legs, two per call: ${size} is odd`);
 }
 const outDir = resolve(args.out ?? join(ROOT, 'bench', 'out'));
@@ -674,6 +684,7 @@ function markdown(doc) {
     lines.push('', `## Call setup rate (d)`, '', `Open model, ${config.rateStepSeconds} s per level, calls held ${rate.holdSeconds} s; a level is good with >=99% of planned calls successful, setup p95 <= 1 s and the harness not saturated.`, '', '```', ...rate.lines, '```');
   }
   if (results.some(isChurnResult)) lines.push('', ...churnSection(doc));
+  if (results.some(isVideoResult)) lines.push('', ...videoSection(doc, sectionHelpers));
   lines.push('', '## Against the targets (issue 6)', '');
   lines.push('| target | measured | met |', '|---|---|---|');
   const target = (what, measured, met) => lines.push(`| ${what} | ${measured} | ${met === undefined ? 'not measured' : met ? 'yes' : '**no**'} |`);
@@ -774,16 +785,25 @@ function churnSection(doc) {
   return lines;
 }
 
-/** The results file: the whole table, or for a churn-only run just the churn section of an existing file. */
+const isVideoResult = (r) => r.kind === 'video' || (r.kind === 'error' && /^video\b/.test(r.label));
+const sectionHelpers = { outDir, root: ROOT, fmt, pct, mb };
+
+/**
+ * The results file: the whole table; or, for a run of only the churn rows or only the video rows,
+ * just that section of an existing file, the rest left as it was.
+ */
 function writeTable(mdFile, doc) {
-  const churnOnly = doc.config.parts.length > 0 && doc.config.parts.every((p) => p === 'churn');
+  const only = (part) => doc.config.parts.length > 0 && doc.config.parts.every((p) => p === part);
+  const sections = { churn: [CHURN_BEGIN, CHURN_END, () => churnSection(doc)], video: [VIDEO_BEGIN, VIDEO_END, () => videoSection(doc, sectionHelpers)] };
+  const part = Object.keys(sections).find(only);
   let text = markdown(doc);
-  if (churnOnly && existsSync(mdFile)) {
+  if (part && existsSync(mdFile)) {
+    const [beginMark, endMark, render] = sections[part];
     const old = readFileSync(mdFile, 'utf8');
-    const section = churnSection(doc).join('\n');
-    const begin = old.indexOf(CHURN_BEGIN);
-    const end = old.indexOf(CHURN_END);
-    if (begin >= 0 && end > begin) text = old.slice(0, begin) + section + old.slice(end + CHURN_END.length);
+    const section = render().join('\n');
+    const begin = old.indexOf(beginMark);
+    const end = old.indexOf(endMark);
+    if (begin >= 0 && end > begin) text = old.slice(0, begin) + section + old.slice(end + endMark.length);
     else {
       const at = old.indexOf('\n## Against the targets (issue 6)');
       text = at >= 0 ? `${old.slice(0, at + 1)}${section}\n\n${old.slice(at + 1)}` : `${old.trimEnd()}\n\n${section}\n`;
@@ -872,6 +892,15 @@ if (config.parts.has('churn') && config.churnSizes.length && !stopping.signal.ab
     if (lab) {
       const { stopped } = await labDown(lab.dir);
       log(`lab down: stopped ${stopped.join(', ') || 'nothing (already gone)'}`);
+    }
+  }
+}
+if (config.parts.has('video') && !stopping.signal.aborted) {
+  const deps = { runScenario, parseScenario, meter, perLeg, config, outDir, logger, signal: stopping.signal, log, sleep };
+  for (const codec of config.videoCodecs) {
+    for (const legs of config.videoSizes) {
+      if (stopping.signal.aborted) break;
+      await attempt(`video ${codec} ${legs}`, () => measureVideo(deps, { legs, codec }));
     }
   }
 }

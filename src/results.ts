@@ -190,6 +190,27 @@ export interface CallResult {
    */
   farEndLossRatio?: number;
   farEndJitterSeconds?: number;
+  /**
+   * Received video, the worse leg's figure each (src/calls/videoQuality.ts); undefined when no leg
+   * received video. Frame rate and kbps are means over the call's samples; the resolution is the
+   * last received one; freezes are counted by getStats (freezeCount, totalFreezesDuration); the
+   * first freeze is in seconds after the call was established (the caller's 200 OK).
+   */
+  videoFpsIn?: number;
+  videoResolutionIn?: string;
+  videoKbpsIn?: number;
+  videoFreezes?: number;
+  videoFreezeSeconds?: number;
+  videoFirstFreezeAtSeconds?: number;
+  /** The video codec the caller leg encodes / decodes (getStats outbound-rtp / inbound-rtp of kind video), like codecOut/codecIn for audio. */
+  videoCodecOut?: string;
+  videoCodecIn?: string;
+  /**
+   * Transcoding between the call's two callwright legs (src/calls/transcoding.ts): the ways whose
+   * encoded and decoded codecs differ, `audio opus->PCMU; audio PCMU->opus` (caller to callee
+   * first); '' when seen and none; `unknown` when not observed (one end outside callwright, no media).
+   */
+  transcoded?: string;
   /** Each callwright leg of the call, with its transport timeline (legs.csv; not in calls.csv, so absent when calls.csv is read back). */
   legs?: LegResult[];
 }
@@ -286,6 +307,29 @@ export interface LegSample {
   remoteJitterSeconds?: number;
   /** The network profile (emulated impairment) the leg ran under, when the scenario set one. */
   networkProfile?: string;
+  /**
+   * Video, from getStats inbound-rtp / outbound-rtp of kind video (src/calls/videoQuality.ts);
+   * undefined for a direction with no video stream. Frame rates and kbps are over the last
+   * interval; freezes, keyframes, PLI and NACK counts are cumulative.
+   */
+  videoWidthIn?: number;
+  videoHeightIn?: number;
+  videoFpsIn?: number;
+  videoKbpsIn?: number;
+  videoFreezes?: number;
+  videoFreezeSeconds?: number;
+  videoKeyframesIn?: number;
+  /** Keyframe (PLI) and retransmission (NACK) requests this leg sent about the video it receives. */
+  videoPliSent?: number;
+  videoNackSent?: number;
+  videoWidthOut?: number;
+  videoHeightOut?: number;
+  videoFpsOut?: number;
+  videoKbpsOut?: number;
+  /** PLI requests the far end sent about the video this leg sends. */
+  videoPliReceived?: number;
+  /** Why the encoder sends less than asked: none, cpu, bandwidth, other. */
+  videoQualityLimitation?: string;
 }
 
 export type RunEvent =

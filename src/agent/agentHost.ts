@@ -2,7 +2,7 @@ import { Invitation, Inviter, Messager, Registerer, RegistererState, RequestPend
 import type { CallCommand, CreateAgentCommand, PageConfig } from '../protocol/commands.js';
 import { Leg, type Emit } from './leg.js';
 import type { SharedCapture } from './mediaCapture.js';
-import { addSessionLines } from '../sdp/sdp.js';
+import { addMediaLines, addSessionLines } from '../sdp/sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
 import { playsReceivedAudio } from './playout.js';
 import { redactAuthorizationHeaders } from '../protocol/sipRedaction.js';
@@ -33,7 +33,8 @@ export class AgentHost {
   /** Legs of this agent by SIP Call-ID, to attribute what the tap sees. */
   private readonly legsByCallId = new Map<string, Leg>();
   /** Extra SDP lines to add on the wire, keyed by Call-ID: for the INVITE (caller) or the 200 OK (callee). */
-  private readonly extraSdpByCallId = new Map<string, string[]>();
+  /** Extra SDP for a call's offer or answer on the wire: session-level lines, and lines per media section. */
+  private readonly extraSdpByCallId = new Map<string, ExtraSdp>();
   /** Incoming legs whose 200 OK's SDP was reported: later 2xx (re-INVITE answers) are not the call's answer. */
   private readonly answerRecorded = new WeakSet<Leg>();
   /** Registered on purpose (a register command, no unregister since): re-register after a reconnection. */
@@ -138,7 +139,8 @@ export class AgentHost {
       extraHeaders: command.headers,
     });
     const leg = this.track(command.legId, 'outgoing', inviter);
-    if (command.extraSdp?.length) this.extraSdpByCallId.set(inviter.request.callId, command.extraSdp);
+    const extra = extraSdpOf(command);
+    if (extra) this.extraSdpByCallId.set(inviter.request.callId, extra);
     this.emit({
       type: 'legCreated',
       agentId: this.agentId,
@@ -153,8 +155,9 @@ export class AgentHost {
   }
 
   /** Answer an incoming leg; extra SDP lines go into the 200 OK on the wire. */
-  async answer(leg: Leg, options: { audio: boolean; video: boolean; receiveOnly?: boolean; codecs?: string[]; extraSdp?: string[] }): Promise<void> {
-    if (options.extraSdp?.length) this.extraSdpByCallId.set(leg.sipCallId, options.extraSdp);
+  async answer(leg: Leg, options: { audio: boolean; video: boolean; receiveOnly?: boolean; codecs?: string[] } & ExtraSdp): Promise<void> {
+    const extra = extraSdpOf(options);
+    if (extra) this.extraSdpByCallId.set(leg.sipCallId, extra);
     await leg.answer({
       audio: options.audio,
       video: options.video,
@@ -297,7 +300,9 @@ export class AgentHost {
     if (after !== undefined) {
       setTimeout(() => {
         if (leg.ended || leg.established) return;
-        this.answer(leg, { audio: true, video: false, receiveOnly: this.command.autoAnswerReceiveOnly === true }).catch((error: unknown) =>
+        // As a phone with a camera would: video answered when the offer has a video section that is not refused (port 0).
+        const video = offer !== undefined && /^m=video [1-9]/m.test(offer);
+        this.answer(leg, { audio: true, video, receiveOnly: this.command.autoAnswerReceiveOnly === true }).catch((error: unknown) =>
           this.emit({ type: 'commandFailed', atMs: Date.now(), command: 'answer', id: legId, error: errorText(error) }),
         );
       }, after);
@@ -355,13 +360,18 @@ export class AgentHost {
   private addExtraSdpLines(raw: string): string {
     const message = readSipMessage(raw);
     if (!message.callId || message.cseqMethod !== 'INVITE' || !message.body) return raw;
-    const lines = this.extraSdpByCallId.get(message.callId);
-    if (!lines) return raw;
+    const extra = this.extraSdpByCallId.get(message.callId);
+    if (!extra) return raw;
     const leg = this.legsByCallId.get(message.callId);
     const initialInvite = message.method === 'INVITE' && !message.hasToTag && leg?.direction === 'outgoing';
     const okToInvite = message.status !== undefined && message.status >= 200 && message.status < 300 && leg?.direction === 'incoming' && !leg.established;
     if (!initialInvite && !okToInvite) return raw;
-    return replaceSipBody(raw, addSessionLines(message.body, lines));
+    let body = extra.extraSdp?.length ? addSessionLines(message.body, extra.extraSdp) : message.body;
+    for (const kind of ['audio', 'video'] as const) {
+      const lines = extra.extraMediaSdp?.[kind];
+      if (lines?.length) body = addMediaLines(body, kind, lines);
+    }
+    return replaceSipBody(raw, body);
   }
 
   private onSipMessage(tap: SipTapMessage): void {
@@ -393,4 +403,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+interface ExtraSdp {
+  extraSdp?: string[];
+  extraMediaSdp?: { audio?: string[]; video?: string[] };
+}
+
+/** The extra SDP a call or answer command asks for, or undefined when none. */
+function extraSdpOf(command: ExtraSdp): ExtraSdp | undefined {
+  const any = Boolean(command.extraSdp?.length || command.extraMediaSdp?.audio?.length || command.extraMediaSdp?.video?.length);
+  return any ? { ...(command.extraSdp ? { extraSdp: command.extraSdp } : {}), ...(command.extraMediaSdp ? { extraMediaSdp: command.extraMediaSdp } : {}) } : undefined;
 }

@@ -203,27 +203,27 @@ export class Leg {
   /** getStats samples taken so far: a leg with fewer than two has no rates yet, so it is sampled first. */
   samplesTaken = 0;
 
-  /** The audio track a 'stop' fault took off the sender, to put back on 'restore'. */
-  private stoppedTrack: MediaStreamTrack | null = null;
+  /** The senders a 'stop' fault took the track off, by kind, with the track to put back on 'restore'. */
+  private readonly stopped = new Map<'audio' | 'video', { sender: RTCRtpSender; track: MediaStreamTrack }>();
 
   /**
-   * Fault injection: 'stop' takes the track off the audio sender (no RTP at all),
-   * 'silence' disables it (Chromium keeps sending packets of silence), 'restore'
-   * undoes both.
+   * Fault injection on the audio or video sender: 'stop' takes the track off it
+   * (no RTP at all; for video no frames, which the far end sees as a freeze once
+   * they resume), 'silence' disables it (Chromium keeps sending packets of
+   * silence, or black frames), 'restore' undoes both.
    */
-  async mediaFault(fault: 'stop' | 'silence' | 'restore'): Promise<void> {
-    const sender = this.peerConnection()
-      ?.getSenders()
-      .find((s) => (s.track ?? this.stoppedTrack)?.kind === 'audio');
-    if (!sender) throw new Error(`leg ${this.legId} has no audio sender`);
+  async mediaFault(fault: 'stop' | 'silence' | 'restore', kind: 'audio' | 'video'): Promise<void> {
+    const stopped = this.stopped.get(kind);
+    const sender = stopped?.sender ?? this.peerConnection()?.getSenders().find((s) => s.track?.kind === kind);
+    if (!sender) throw new Error(`leg ${this.legId} has no ${kind} sender`);
     if (fault === 'stop') {
-      this.stoppedTrack ??= sender.track;
+      if (sender.track) this.stopped.set(kind, { sender, track: sender.track });
       await sender.replaceTrack(null);
     } else if (fault === 'silence') {
       if (sender.track) sender.track.enabled = false;
     } else {
-      if (this.stoppedTrack) await sender.replaceTrack(this.stoppedTrack);
-      this.stoppedTrack = null;
+      if (stopped) await sender.replaceTrack(stopped.track);
+      this.stopped.delete(kind);
       if (sender.track) sender.track.enabled = true;
     }
   }

@@ -90,7 +90,7 @@ export class PageAgent {
       case 'transfer':
         return this.leg(command.legId).transfer(command.target);
       case 'mediaFault':
-        return this.leg(command.legId).mediaFault(command.fault);
+        return this.leg(command.legId).mediaFault(command.fault, command.mediaKind ?? 'audio');
       case 'message':
         return this.agent(command.agentId).message(command.requestId, command.target, command.body, command.contentType);
       case 'hangup':

@@ -45,6 +45,13 @@ export function readMediaSample(report: RTCStatsReport): MediaSample {
           framesDecoded: num(s.framesDecoded) ?? 0,
           frameWidth: num(s.frameWidth),
           frameHeight: num(s.frameHeight),
+          framesPerSecond: num(s.framesPerSecond),
+          freezeCount: num(s.freezeCount),
+          totalFreezesSeconds: num(s.totalFreezesDuration),
+          keyFramesDecoded: num(s.keyFramesDecoded),
+          pliCount: num(s.pliCount),
+          firCount: num(s.firCount),
+          nackCount: num(s.nackCount),
         };
         sample.videoIn = video;
       }
@@ -60,8 +67,20 @@ export function readMediaSample(report: RTCStatsReport): MediaSample {
         remoteJitterSeconds: num(remote?.jitter),
       };
       if (s.kind === 'audio') sample.audioOut = out;
-      else if (s.kind === 'video')
-        sample.videoOut = { ...out, framesEncoded: num(s.framesEncoded) ?? 0, frameWidth: num(s.frameWidth), frameHeight: num(s.frameHeight) };
+      else if (s.kind === 'video') {
+        sample.videoOut = {
+          ...out,
+          framesEncoded: num(s.framesEncoded) ?? 0,
+          frameWidth: num(s.frameWidth),
+          frameHeight: num(s.frameHeight),
+          framesPerSecond: num(s.framesPerSecond),
+          keyFramesEncoded: num(s.keyFramesEncoded),
+          pliCount: num(s.pliCount),
+          firCount: num(s.firCount),
+          nackCount: num(s.nackCount),
+          qualityLimitationReason: typeof s.qualityLimitationReason === 'string' ? s.qualityLimitationReason : undefined,
+        };
+      }
     } else if (s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded') {
       sample.candidateRttSeconds = num(s.currentRoundTripTime) ?? sample.candidateRttSeconds;
     } else if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string' && !sample.selectedPair) {

@@ -245,3 +245,36 @@ describe('buildCallResult', () => {
     });
   });
 });
+
+describe('buildCallResult: codecs and transcoding', () => {
+  const sample = (audio: [string, string], video?: [string, string]) => ({
+    audioOut: { codec: audio[0], packetsSent: 50, bytesSent: 4000 },
+    audioIn: { codec: audio[1], packetsReceived: 50, bytesReceived: 4000, packetsLost: 0, jitterSeconds: 0 },
+    ...(video
+      ? {
+          videoOut: { codec: video[0], packetsSent: 90, bytesSent: 90_000, framesEncoded: 30 },
+          videoIn: { codec: video[1], packetsReceived: 90, bytesReceived: 90_000, packetsLost: 0, jitterSeconds: 0, framesDecoded: 30 },
+        }
+      : {}),
+  });
+
+  it("reports the caller leg's video codec each way, kept when the last sample no longer names it", () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    a.addStats({ type: 'stats', legId: 'a', atMs: T0 + 1500, sample: sample(['opus', 'opus'], ['H264', 'H264']) });
+    b.addStats({ type: 'stats', legId: 'b', atMs: T0 + 1500, sample: sample(['opus', 'opus'], ['H264', 'H264']) });
+    a.addStats({ type: 'stats', legId: 'a', atMs: T0 + 2500, sample: {} });
+    const result = buildCallResult('s', call(), a, b, calm);
+    expect(result).toMatchObject({ codecOut: 'opus', codecIn: 'opus', videoCodecOut: 'H264', videoCodecIn: 'H264', transcoded: '' });
+  });
+
+  it('names the transcoded ways between the two legs; unknown with a single callwright leg', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    a.addStats({ type: 'stats', legId: 'a', atMs: T0 + 1500, sample: sample(['opus', 'opus']) });
+    b.addStats({ type: 'stats', legId: 'b', atMs: T0 + 1500, sample: sample(['PCMU', 'PCMU']) });
+    expect(buildCallResult('s', call(), a, b, calm).transcoded).toBe('audio opus->PCMU; audio PCMU->opus');
+    // A call from a SIP device: its one callwright leg stands for both ends.
+    expect(buildCallResult('s', call({ calleeLegId: 'b' }), b, b, calm)).toMatchObject({ transcoded: 'unknown', codecOut: 'PCMU', videoCodecOut: undefined });
+  });
+});

@@ -5,6 +5,8 @@ import type { LegRecord } from './legRecord.js';
 import { farEndView, receivedLossRatio } from './lossViews.js';
 import type { CallRecord } from './callRecord.js';
 import { secondsBetween as seconds } from './sipWireTimes.js';
+import { callVideoSummary } from './videoQuality.js';
+import { codecWays, transcodedColumn } from '../sdp/transcoding.js';
 
 /**
  * A sample taken this soon after the leg came up may predate its first packet
@@ -79,8 +81,9 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     failureReason: failure?.reason,
     failureDetail: failure?.detail,
     inviteBytes: caller?.inviteBytes,
-    codecOut: sample?.audioOut?.codec ?? sample?.videoOut?.codec,
-    codecIn: sample?.audioIn?.codec ?? sample?.videoIn?.codec,
+    // The last codec each stream named: the caller's final sample may come after its streams stopped.
+    codecOut: caller?.codecs.audioOut ?? caller?.codecs.videoOut,
+    codecIn: caller?.codecs.audioIn ?? caller?.codecs.videoIn,
     packetsLost: worst('packetsLost', Math.max),
     packetLossRatio: worst('lossRatio', Math.max),
     jitterSeconds: worst('jitterSeconds', Math.max),
@@ -99,6 +102,10 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     audioInterruptedAtSeconds: interruption ? (interruption.atMs - call.startedAtMs) / 1000 : undefined,
     farEndLossRatio: farEnd.lossRatio,
     farEndJitterSeconds: farEnd.jitterSeconds,
+    ...callVideoSummary(legs, caller?.establishedAtMs),
+    videoCodecOut: caller?.codecs.videoOut,
+    videoCodecIn: caller?.codecs.videoIn,
+    transcoded: transcodedColumn(caller && callee && caller !== callee ? codecWays({ role: caller.role, codecs: caller.codecs }, { role: callee.role, codecs: callee.codecs }) : undefined),
     legs: legs.map((leg) => legResult(call.key, leg, judge)),
   };
 }

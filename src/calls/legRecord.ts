@@ -1,6 +1,8 @@
 import type { AgentEvent, CandidatePair, LegDirection, LegEndCause, MediaSample, TransportLayer } from '../protocol/events.js';
 import type { SipWireTimes } from './sipWireTimes.js';
 import { sendsNo } from '../sdp/mediaDirection.js';
+import { ReceivedVideo, receivedCounters, sentCounters, videoRates, type VideoRates } from './videoQuality.js';
+import type { StreamCodecs } from '../sdp/transcoding.js';
 
 type StatsEvent = Extract<AgentEvent, { type: 'stats' }>;
 type GatheringEvent = Extract<AgentEvent, { type: 'iceGathered' }>;
@@ -24,6 +26,9 @@ export interface MediaRates {
   /** Received audio energy per second; undefined when the browser does not report it. */
   inAudioEnergyRate?: number;
   concealedRatio?: number;
+  /** Received / sent video over the interval; undefined when the later sample has no such stream. */
+  videoIn?: VideoRates;
+  videoOut?: VideoRates;
 }
 
 /**
@@ -57,6 +62,8 @@ export class LegRecord {
   transferResult: Extract<AgentEvent, { type: 'transferResult' }> | undefined;
   latest: StatsEvent | undefined;
   previous: StatsEvent | undefined;
+  /** The last codec getStats named for each stream (a late sample may no longer name it). */
+  readonly codecs: StreamCodecs = {};
   /**
    * Audio packets this leg had sent when the far end's last RTCP report was made: a report shows
    * up as a change in what the far end reports (loss, jitter, RTT) between two samples, so it was
@@ -82,6 +89,8 @@ export class LegRecord {
   farEndHeld = false;
   /** Last hold or unhold at either end: media takes a moment to stop or resume around it. */
   lastHoldChangeAtMs: number | undefined;
+  /** Received video over the call: freezes with their time, means for calls.csv. */
+  readonly receivedVideo = new ReceivedVideo();
 
   constructor(
     readonly legId: string,
@@ -105,6 +114,8 @@ export class LegRecord {
   addStats(event: StatsEvent): void {
     this.previous = this.latest;
     this.latest = event;
+    this.receivedVideo.observe(this.previous, event);
+    rememberCodecs(this.codecs, event.sample);
     const before = this.previous?.sample.audioOut;
     const now = event.sample.audioOut;
     if (now && now.remotePacketsLost !== undefined) {
@@ -167,6 +178,17 @@ export class LegRecord {
   }
 }
 
+/**
+ * Keeps the codecs a sample names; a sample without one (a stream not started yet, or already
+ * stopped at the end of the call) leaves the last one seen.
+ */
+function rememberCodecs(codecs: StreamCodecs, sample: MediaSample): void {
+  codecs.audioOut = sample.audioOut?.codec ?? codecs.audioOut;
+  codecs.audioIn = sample.audioIn?.codec ?? codecs.audioIn;
+  codecs.videoOut = sample.videoOut?.codec ?? codecs.videoOut;
+  codecs.videoIn = sample.videoIn?.codec ?? codecs.videoIn;
+}
+
 function ratesBetween(a: StatsEvent, b: StatsEvent): MediaRates {
   const seconds = Math.max(0.001, (b.atMs - a.atMs) / 1000);
   const rate = (x: number | undefined, y: number | undefined) => Math.max(0, ((y ?? 0) - (x ?? 0)) / seconds);
@@ -183,5 +205,7 @@ function ratesBetween(a: StatsEvent, b: StatsEvent): MediaRates {
     outVideoPacketRate: rate(pa.videoOut?.packetsSent, pb.videoOut?.packetsSent),
     inAudioEnergyRate: energyKnown ? rate(pa.audioIn?.totalAudioEnergy, pb.audioIn?.totalAudioEnergy) : undefined,
     concealedRatio: samplesDelta > 0 ? Math.max(0, concealedDelta) / samplesDelta : undefined,
+    videoIn: pb.videoIn ? videoRates(pa.videoIn && receivedCounters(pa.videoIn), receivedCounters(pb.videoIn), seconds) : undefined,
+    videoOut: pb.videoOut ? videoRates(pa.videoOut && sentCounters(pa.videoOut), sentCounters(pb.videoOut), seconds) : undefined,
   };
 }

@@ -51,7 +51,62 @@ describe('toLegSample: the samples.csv and metrics view of a leg', () => {
       remoteFractionLost: 0.05,
       remoteJitterSeconds: 0.006,
       networkProfile: undefined,
+      // The video counters did not move over the interval.
+      videoFpsIn: 0,
+      videoKbpsIn: 0,
+      videoFpsOut: 0,
+      videoKbpsOut: 0,
     });
+  });
+
+  it('video columns: frame rate and kbps over the last interval, the rest as getStats has them; none for an audio-only leg', () => {
+    const leg = new LegRecord('1.main.bob', 'bob#0', 'bob', 'incoming');
+    const sample = (frames: number, bytes: number, freezes: number) => ({
+      audioIn: { codec: 'opus', packetsReceived: frames * 3, bytesReceived: 0, packetsLost: 0, jitterSeconds: 0.002 },
+      videoIn: {
+        codec: 'VP8', packetsReceived: frames * 2, bytesReceived: bytes, packetsLost: 0, jitterSeconds: 0.01, framesDecoded: frames,
+        frameWidth: 320, frameHeight: 240, framesPerSecond: 14, freezeCount: freezes, totalFreezesSeconds: freezes * 1.5, keyFramesDecoded: 2, pliCount: 1, firCount: 0, nackCount: 7,
+      },
+      videoOut: {
+        codec: 'VP8', packetsSent: frames * 2, bytesSent: bytes * 2, framesEncoded: frames, frameWidth: 160, frameHeight: 120, framesPerSecond: 15,
+        keyFramesEncoded: 3, pliCount: 4, firCount: 0, nackCount: 2, qualityLimitationReason: 'bandwidth',
+      },
+    });
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0, sample: sample(100, 200_000, 0) });
+    // 2 s later: 30 frames and 62 500 bytes (250 kbps) more received.
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0 + 2000, sample: sample(130, 262_500, 1) });
+    expect(toLegSample('s', leg)).toMatchObject({
+      videoWidthIn: 320,
+      videoHeightIn: 240,
+      videoFpsIn: 15,
+      videoKbpsIn: 250,
+      videoFreezes: 1,
+      videoFreezeSeconds: 1.5,
+      videoKeyframesIn: 2,
+      videoPliSent: 1,
+      videoNackSent: 7,
+      videoWidthOut: 160,
+      videoHeightOut: 120,
+      videoFpsOut: 15,
+      videoKbpsOut: 500,
+      videoPliReceived: 4,
+      videoQualityLimitation: 'bandwidth',
+    });
+
+    const audioOnly = new LegRecord('1.main.alice', 'alice#0', 'alice', 'outgoing');
+    const audio = (packets: number) => ({ audioIn: { packetsReceived: packets, bytesReceived: 0, packetsLost: 0, jitterSeconds: 0 }, audioOut: { packetsSent: packets, bytesSent: 0 } });
+    audioOnly.addStats({ type: 'stats', legId: audioOnly.legId, atMs: T0, sample: audio(0) });
+    audioOnly.addStats({ type: 'stats', legId: audioOnly.legId, atMs: T0 + 1000, sample: audio(50) });
+    const row = toLegSample('s', audioOnly)!;
+    const videoFields = Object.entries(row).filter(([key]) => key.startsWith('video'));
+    expect(videoFields.filter(([, value]) => value !== undefined)).toEqual([]);
+  });
+
+  it('the browser\'s own frame rate until a whole interval gives one', () => {
+    const leg = new LegRecord('1.main.bob', 'bob#0', 'bob', 'incoming');
+    const videoIn = { packetsReceived: 20, bytesReceived: 9000, packetsLost: 0, jitterSeconds: 0, framesDecoded: 10, framesPerSecond: 12 };
+    leg.addStats({ type: 'stats', legId: leg.legId, atMs: T0, sample: { videoIn } });
+    expect(toLegSample('s', leg)).toMatchObject({ videoFpsIn: 12, videoKbpsIn: undefined });
   });
 
   it('both views of the audio loss: the receiver\'s count and the far end\'s RTCP report; empty where there is none', () => {

@@ -1,6 +1,7 @@
 import type { LegSample } from '../results.js';
 import type { LegRecord } from './legRecord.js';
 import { farEndView, receivedLossRatio } from './lossViews.js';
+import { videoSampleFields } from './videoQuality.js';
 
 /** The samples.csv / metrics view of a leg's latest getStats sample. */
 export function toLegSample(scenario: string, leg: LegRecord): LegSample | undefined {
@@ -38,5 +39,6 @@ export function toLegSample(scenario: string, leg: LegRecord): LegSample | undef
     remoteFractionLost: farEnd.fractionLost,
     remoteJitterSeconds: farEnd.jitterSeconds,
     networkProfile: undefined, // the runner's to fill
+    ...videoSampleFields(s, rates),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kamailioConfig, kamailioUsersFile, rtpengineFlags } from './kamailioConfig.js';
+import { kamailioConfig, kamailioUsersFile, rtpengineCalleeReofferFlags, rtpengineFlags, rtpengineTranscodeFlags } from './kamailioConfig.js';
 import { defaultLabPorts, resolveLabOptions } from './labOptions.js';
 
 const params = {
@@ -46,6 +46,31 @@ describe('kamailioConfig', () => {
   it('uses the rtpengine flags seen working between Chrome and plain RTP devices', () => {
     const config = kamailioConfig({ ...params, mtuFallback: true });
     for (const flags of Object.values(rtpengineFlags)) expect(config).toContain(`"${flags}"`);
+  });
+
+  it('has a transcoding route: the transcode- prefix (PCMU) or an X-Transcode header puts rtpengine between browsers with codec flags', () => {
+    const config = kamailioConfig({ ...params, mtuFallback: false });
+    expect(rtpengineTranscodeFlags).toBe('always-transcode codec-mask-all codec-transcode-');
+    const route = config.slice(config.indexOf('route[TRANSCODE] {'), config.indexOf('# Devices are reached by name'));
+    expect(route).toContain('if ($rU =~ "^transcode-.") {\n        $var(transcode) = "PCMU";\n        $rU = $(rU{s.substr,10,0});');
+    expect(route).toContain('if (!($hdr(X-Transcode) =~ "^(PCMU|PCMA|G722)$")) {\n            sl_send_reply("400", "X-Transcode: one of PCMU, PCMA, G722");');
+    expect(route).toContain('add_rr_param(";transcode=$var(transcode)");');
+    // Before the devices and the location lookup, after authentication.
+    expect(config.indexOf('route(TRANSCODE);')).toBeGreaterThan(config.indexOf('route(AUTH);'));
+    expect(config.indexOf('route(TRANSCODE);')).toBeLessThan(config.indexOf('route(DEVICES);'));
+    // In-dialog requests of such a call stay on rtpengine: the caller's re-INVITEs get the codec flags again, the callee's their mirror image.
+    expect(config).toContain('modparam("rr", "append_fromtag", 1)');
+    expect(config).toContain('if (check_route_param("transcode=")) {\n            $var(transcode) = "callee";');
+    expect(config).toContain('if (is_direction("downstream") && check_route_param("transcode=PCMA")) {\n                $var(transcode) = "PCMA";');
+    expect(config).toContain('$var(offerFlags) = $var(offerFlags) + " always-transcode codec-mask-all codec-transcode-" + $var(transcode);');
+    expect(config).toContain(`if ($var(transcode) == "callee") {\n        $var(offerFlags) = $var(offerFlags) + " ${rtpengineCalleeReofferFlags}";`);
+    expect(config).toContain(`} else if (isflagset(FLT_WEBRTC_BOTH)) {\n        rtpengine_answer("${rtpengineFlags.webrtcAnswerToWebrtc}");`);
+    // rtpengine reads the SDP without its a=ssrc lines on this route, from a variable set before every offer and answer.
+    expect(config).toContain('modparam("rtpengine", "read_sdp_pv", "$var(rtpengineSdp)")');
+    expect(config.match(/route\(RTPENGINE_SDP\);\n\s+(rtpengine_offer|if \(isflagset\(FLT_TO_PLAIN)/g)).toHaveLength(2);
+    expect(config).toContain('$var(rtpengineSdp) = $(rb{re.subst,/a=ssrc[^[:cntrl:]]*[[:cntrl:]]+//g});');
+    // Without the route, browser to browser stays peer to peer.
+    expect(config).toContain('if ($var(transcode) == "") {\n            xlog("L_INFO", "media: browser to browser, no rtpengine\\n");\n            return;');
   });
 
   it('puts the passwords in the users file only, which the config includes by path; no xlog line can print one', () => {

@@ -21,7 +21,38 @@ export const rtpengineFlags = {
   webrtcAnswerToPlain: 'ICE=remove DTLS=off RTP/AVP rtcp-mux-demux replace-origin replace-session-connection',
   /** Plain RTP on both sides: rtpengine just anchors the media. */
   plainToPlain: 'replace-origin replace-session-connection',
+  /**
+   * A browser's offer to another browser, only on the transcoding route (browser <-> browser media
+   * goes peer to peer otherwise): rtpengine terminates ICE and DTLS-SRTP on both sides. Passive
+   * towards the callee, which then starts the handshake (setup:active).
+   */
+  webrtcOfferToWebrtc: 'ICE=force DTLS=passive UDP/TLS/RTP/SAVPF rtcp-mux-require generate-mid replace-origin replace-session-connection',
+  /** The callee browser's answer, on its way back to the calling browser: active, as for plainAnswerToWebrtc. */
+  webrtcAnswerToWebrtc: 'ICE=force DTLS=active UDP/TLS/RTP/SAVPF rtcp-mux-require replace-origin replace-session-connection',
 } as const;
+
+/**
+ * Added to the offer of a call on the transcoding route, followed by the codec asked for (PCMU):
+ * every codec the caller offered is masked (left out of the callee's offer, still accepted from
+ * the caller) and that codec is offered in their place, so the callee answers with it and
+ * rtpengine (libavcodec) re-encodes both ways. always-transcode: the caller is answered with its
+ * own first codec (Opus); without it rtpengine 10.5 answered the caller PCMU too (Chromium offers
+ * it) and merely relayed.
+ */
+export const rtpengineTranscodeFlags = 'always-transcode codec-mask-all codec-transcode-';
+/**
+ * Added to a re-INVITE's offer from the callee in a transcoded call (one from the caller gets
+ * rtpengineTranscodeFlags again): the caller is offered Opus only, what browsers call with, and
+ * the callee is answered with its own first codec. Without them a hold and resume at either end
+ * renegotiated Opus end to end and the transcoding silently stopped mid-call (measured).
+ */
+export const rtpengineCalleeReofferFlags = 'always-transcode codec-mask-all codec-transcode-opus';
+
+/** Codecs the transcoding route may be asked for (X-Transcode header); the transcode- prefix means PCMU. */
+export const TRANSCODE_CODECS = ['PCMU', 'PCMA', 'G722'] as const;
+/** Calls to sip:transcode-<user>@domain go to <user> through rtpengine, transcoded. */
+export const TRANSCODE_PREFIX = 'transcode-';
+export const TRANSCODE_HEADER = 'X-Transcode';
 
 /** A device Kamailio routes to by the user part of the request URI (sip:echo@domain). */
 export interface KamailioDeviceRoute {
@@ -76,6 +107,8 @@ export function kamailioConfig(p: KamailioConfigParams): string {
 #!define FLT_TO_PLAIN 1
 #!define FLT_TO_WEBRTC 2
 #!define FLT_PLAIN 3
+#!define FLT_WEBRTC_BOTH 4
+#!define FLT_TRANSCODE 5
 
 ####### Global parameters #########
 debug=2
@@ -126,6 +159,8 @@ modparam("ctl", "binrpc", "unix:${p.dir}/kamailio_ctl")
 modparam("tm", "fr_timer", 5000)
 modparam("tm", "fr_inv_timer", 60000)
 modparam("rr", "enable_double_rr", 1)
+# ;ftag= on Record-Route: is_direction() tells the caller's in-dialog requests from the callee's.
+modparam("rr", "append_fromtag", 1)
 modparam("usrloc", "db_mode", 0)
 # Drop contacts of closed WebSocket connections (pages that went away).
 modparam("usrloc", "handle_lost_tcp", 1)
@@ -138,12 +173,16 @@ modparam("htable", "htable", "users=>size=8;")
 modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:${p.ports.rtpengineNg}")
 # Retry rtpengine soon if it was not up yet when Kamailio started.
 modparam("rtpengine", "rtpengine_disable_tout", 5)
+# rtpengine reads the SDP from here, not from the message: route[RTPENGINE_SDP] sets it before each offer and answer.
+modparam("rtpengine", "read_sdp_pv", "$var(rtpengineSdp)")
 
 # The digest users: event_route[htable:mod-init] fills $sht(users=>USER) with the password.
 include_file "${p.usersFile}"
 
 ####### Routing #########
 request_route {
+    # Per message: a $var outlives the message in this process.
+    $var(transcode) = "";
     route(REQINIT);
     xlog("L_INFO", "--> $rm $ru from $si:$sp/$proto len=$ml\\n");
     route(WS_NAT);
@@ -187,6 +226,7 @@ request_route {
         sl_send_reply("484", "Address Incomplete");
         exit;
     }
+    route(TRANSCODE);
     route(DEVICES);
     route(LOCATION);
 }
@@ -227,6 +267,14 @@ route[WITHINDLG] {
     if (loose_route()) {
         if ($du == $null) {
             handle_ruri_alias();
+        }
+        # A transcoded call keeps its media, and its codecs, on rtpengine: the caller's re-INVITEs
+        # get the transcoding flags again, the callee's keep what rtpengine set up.
+        if (check_route_param("transcode=")) {
+            $var(transcode) = "callee";
+${TRANSCODE_CODECS.map((codec) => `            if (is_direction("downstream") && check_route_param("transcode=${codec}")) {
+                $var(transcode) = "${codec}";
+            }`).join('\n')}
         }
         if (is_method("BYE")) {
             rtpengine_delete();
@@ -294,6 +342,30 @@ route[AUTH] {
     consume_credentials();
 }
 
+# The transcoding route: a call to sip:${TRANSCODE_PREFIX}<user>@${p.domain} (PCMU), or an INVITE with
+# "${TRANSCODE_HEADER}: PCMU" (${TRANSCODE_CODECS.join(', ')}), goes through rtpengine even browser to browser; the
+# callee is offered only that codec, the caller keeps its own, rtpengine re-encodes both ways.
+route[TRANSCODE] {
+    if (!is_method("INVITE")) {
+        return;
+    }
+    if ($rU =~ "^${TRANSCODE_PREFIX}.") {
+        $var(transcode) = "PCMU";
+        $rU = $(rU{s.substr,${TRANSCODE_PREFIX.length},0});
+    } else if (is_present_hf("${TRANSCODE_HEADER}")) {
+        if (!($hdr(${TRANSCODE_HEADER}) =~ "^(${TRANSCODE_CODECS.join('|')})$")) {
+            sl_send_reply("400", "${TRANSCODE_HEADER}: one of ${TRANSCODE_CODECS.join(', ')}");
+            exit;
+        }
+        $var(transcode) = $hdr(${TRANSCODE_HEADER});
+        remove_hf("${TRANSCODE_HEADER}");
+    } else {
+        return;
+    }
+    add_rr_param(";transcode=$var(transcode)");
+    xlog("L_INFO", "transcode: $rU is offered $var(transcode) only\\n");
+}
+
 # Devices are reached by name: sip:echo@${p.domain}, sip:baresip@${p.domain}.
 route[DEVICES] {
 ${deviceRoutes || '    return;'}
@@ -331,7 +403,8 @@ route[RELAY] {
 }
 
 # A browser offers UDP/TLS/RTP/SAVPF; a browser is reached over ws/wss. rtpengine bridges
-# when exactly one side is a browser, anchors plain<->plain, and stays out of browser<->browser.
+# when exactly one side is a browser, anchors plain<->plain, and stays out of browser<->browser
+# unless the call is on the transcoding route.
 route[MEDIA_OFFER] {
     if (!has_body("application/sdp")) {
         return;
@@ -345,22 +418,35 @@ route[MEDIA_OFFER] {
         $var(toWebrtc) = 1;
     }
     if ($var(fromWebrtc) == 1 && $var(toWebrtc) == 1) {
-        xlog("L_INFO", "media: browser to browser, no rtpengine\\n");
-        return;
-    }
-    if ($var(fromWebrtc) == 1) {
+        if ($var(transcode) == "") {
+            xlog("L_INFO", "media: browser to browser, no rtpengine\\n");
+            return;
+        }
+        setflag(FLT_WEBRTC_BOTH);
+        $var(offerFlags) = "${rtpengineFlags.webrtcOfferToWebrtc}";
+    } else if ($var(fromWebrtc) == 1) {
         setflag(FLT_TO_PLAIN);
-        rtpengine_offer("${rtpengineFlags.webrtcOfferToPlain}");
-        $var(ok) = $rc;
+        $var(offerFlags) = "${rtpengineFlags.webrtcOfferToPlain}";
     } else if ($var(toWebrtc) == 1) {
         setflag(FLT_TO_WEBRTC);
-        rtpengine_offer("${rtpengineFlags.plainOfferToWebrtc}");
-        $var(ok) = $rc;
+        $var(offerFlags) = "${rtpengineFlags.plainOfferToWebrtc}";
     } else {
         setflag(FLT_PLAIN);
-        rtpengine_offer("${rtpengineFlags.plainToPlain}");
-        $var(ok) = $rc;
+        $var(offerFlags) = "${rtpengineFlags.plainToPlain}";
     }
+    if ($var(transcode) != "") {
+        setflag(FLT_TRANSCODE);
+    }
+    # The caller's offers of a transcoded call set up the codecs; the callee's re-INVITEs keep them.
+    if ($var(transcode) == "callee") {
+        $var(offerFlags) = $var(offerFlags) + " ${rtpengineCalleeReofferFlags}";
+    } else if ($var(transcode) != "") {
+        $var(offerFlags) = $var(offerFlags) + " ${rtpengineTranscodeFlags}" + $var(transcode);
+        xlog("L_INFO", "media: rtpengine transcodes, the callee is offered $var(transcode) only\\n");
+    }
+    route(RTPENGINE_SDP);
+    rtpengine_offer("$var(offerFlags)");
+    $var(ok) = $rc;
     if ($var(ok) < 0) {
         xlog("L_ERR", "media: rtpengine_offer failed\\n");
         sl_send_reply("503", "Media relay unavailable");
@@ -372,12 +458,28 @@ route[MEDIA_ANSWER] {
     if (!has_body("application/sdp")) {
         return;
     }
+    route(RTPENGINE_SDP);
     if (isflagset(FLT_TO_PLAIN)) {
         rtpengine_answer("${rtpengineFlags.plainAnswerToWebrtc}");
     } else if (isflagset(FLT_TO_WEBRTC)) {
         rtpengine_answer("${rtpengineFlags.webrtcAnswerToPlain}");
     } else if (isflagset(FLT_PLAIN)) {
         rtpengine_answer("${rtpengineFlags.plainToPlain}");
+    } else if (isflagset(FLT_WEBRTC_BOTH)) {
+        rtpengine_answer("${rtpengineFlags.webrtcAnswerToWebrtc}");
+    }
+}
+
+# The SDP rtpengine reads: the message's. On the transcoding route without its a=ssrc lines: transcoded
+# RTP leaves rtpengine with SSRCs of its own, not the ones the SDP announced (rtpengine 10.5 passes
+# a=ssrc through), and a browser then counts the packets but plays none of them (silence at both
+# ends, measured); without a=ssrc it plays whatever SSRC comes on the media section. (Not with
+# sdpops and msg_apply_changes: a request's changes cannot be applied after record_route().)
+route[RTPENGINE_SDP] {
+    if (isflagset(FLT_TRANSCODE)) {
+        $var(rtpengineSdp) = $(rb{re.subst,/a=ssrc[^[:cntrl:]]*[[:cntrl:]]+//g});
+    } else {
+        $var(rtpengineSdp) = $rb;
     }
 }
 

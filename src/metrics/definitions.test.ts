@@ -14,7 +14,8 @@ describe('metric definitions', () => {
       if (type === 'counter') expect(name).toMatch(/_total$/);
       else expect(name).not.toMatch(/_total$/);
       expect(type).not.toBe('summary');
-      if (type === 'histogram' && name !== 'callwright_call_mos') expect(name).toMatch(/_seconds$/);
+      // A MOS and a frame rate have no base unit; every other histogram measures time.
+      if (type === 'histogram' && !['callwright_call_mos', 'callwright_video_fps_in'].includes(name)) expect(name).toMatch(/_seconds$/);
     }
   });
 

@@ -21,6 +21,8 @@ export const JITTER_BUCKETS_SECONDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.
 export const RTT_BUCKETS_SECONDS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2];
 /** Start delay behind plan: timer jitter is milliseconds; a busy harness, tenths; past load.dropAfter it drops. */
 export const START_DELAY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
+/** Video frame rates: a stalled stream, choppy, the usual 15/24/25/30, and high-rate screen or sports video. */
+export const VIDEO_FPS_BUCKETS = [1, 5, 10, 15, 20, 24, 25, 30, 50, 60];
 /** 1.00, 1.25 ... 4.50: the E-model MOS range in quarter steps. */
 export const MOS_BUCKETS = linearBuckets(1, 0.25, 15);
 
@@ -174,6 +176,25 @@ export function createCallwrightMetrics(registry: Registry) {
       help: 'Round-trip time, one observation per leg sample.',
       labelNames: ['scenario', 'role'] as const,
       buckets: RTT_BUCKETS_SECONDS,
+      registers,
+    }),
+    videoFpsIn: new Histogram({
+      name: 'callwright_video_fps_in',
+      help: 'Received video frames decoded per second over a stats interval, one observation per leg sample that has received video.',
+      labelNames: ['scenario', 'role'] as const,
+      buckets: VIDEO_FPS_BUCKETS,
+      registers,
+    }),
+    videoFreezes: new Counter({
+      name: 'callwright_video_freezes_total',
+      help: 'Freezes of the video received by the legs of a role (getStats freezeCount: a frame later than max(3x, +150 ms) the mean frame duration).',
+      labelNames: ['scenario', 'role'] as const,
+      registers,
+    }),
+    videoFreezeSeconds: new Counter({
+      name: 'callwright_video_freeze_seconds_total',
+      help: 'Time the video received by the legs of a role spent frozen (getStats totalFreezesDuration).',
+      labelNames: ['scenario', 'role'] as const,
       registers,
     }),
     iterationsStarted: new Counter({

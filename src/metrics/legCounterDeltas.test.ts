@@ -23,7 +23,7 @@ describe('LegCounterDeltas', () => {
     const deltas = new LegCounterDeltas();
     expect(deltas.take(sample('0.main', 'a', 50)).packetsReceived).toBe(50);
     expect(deltas.take(sample('0.main', 'b', 20)).packetsReceived).toBe(20);
-    expect(deltas.take(sample('0.main', 'a', 120))).toEqual({ packetsReceived: 70, packetsSent: 70, bytesReceived: 5600, bytesSent: 5600, packetsLost: 0 });
+    expect(deltas.take(sample('0.main', 'a', 120))).toEqual({ packetsReceived: 70, packetsSent: 70, bytesReceived: 5600, bytesSent: 5600, packetsLost: 0, videoFreezes: 0, videoFreezeSeconds: 0 });
     expect(deltas.take(sample('0.main', 'a', 120)).packetsReceived).toBe(0);
   });
 

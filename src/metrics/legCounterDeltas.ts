@@ -7,9 +7,12 @@ export interface LegCounters {
   bytesReceived: number;
   bytesSent: number;
   packetsLost: number;
+  /** Freezes of received video and their seconds (0 for a leg without video). */
+  videoFreezes: number;
+  videoFreezeSeconds: number;
 }
 
-const ZERO: LegCounters = { packetsReceived: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0, packetsLost: 0 };
+const ZERO: LegCounters = { packetsReceived: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0, packetsLost: 0, videoFreezes: 0, videoFreezeSeconds: 0 };
 
 /**
  * Turns each leg's cumulative counters into increments since its previous
@@ -39,6 +42,8 @@ export class LegCounterDeltas {
       bytesSent: validCount(sample.bytesSent, previous.bytesSent),
       // Lost counts from RTCP may dip (late duplicates): keep the highest, count only new highs.
       packetsLost: Math.max(previous.packetsLost, validCount(sample.packetsLost, previous.packetsLost)),
+      videoFreezes: validCount(sample.videoFreezes ?? previous.videoFreezes, previous.videoFreezes),
+      videoFreezeSeconds: validCount(sample.videoFreezeSeconds ?? previous.videoFreezeSeconds, previous.videoFreezeSeconds),
     };
     if (ended) this.recentlyEnded.set(sample.legId, current);
     else this.track(sample.legId, sample.callId, current);
@@ -48,6 +53,8 @@ export class LegCounterDeltas {
       bytesReceived: increment(previous.bytesReceived, current.bytesReceived),
       bytesSent: increment(previous.bytesSent, current.bytesSent),
       packetsLost: current.packetsLost - previous.packetsLost,
+      videoFreezes: increment(previous.videoFreezes, current.videoFreezes),
+      videoFreezeSeconds: increment(previous.videoFreezeSeconds, current.videoFreezeSeconds),
     };
   }
 

@@ -64,6 +64,8 @@ export interface CallCommand {
   codecs?: string[];
   /** Extra SDP lines for the offer (e.g. b=AS:3000), inserted at session level. */
   extraSdp?: string[];
+  /** Extra SDP lines for the offer's audio or video sections (a browser reads b=AS there only). */
+  extraMediaSdp?: { audio?: string[]; video?: string[] };
   /** Extra SIP headers for the INVITE, `Name: value`. */
   headers?: string[];
 }
@@ -78,6 +80,7 @@ export interface AnswerCommand {
   codecs?: string[];
   /** Extra SDP lines for the 200 OK. */
   extraSdp?: string[];
+  extraMediaSdp?: { audio?: string[]; video?: string[] };
 }
 
 export type AgentCommand =
@@ -93,8 +96,8 @@ export type AgentCommand =
   | { type: 'hold'; legId: string }
   | { type: 'unhold'; legId: string }
   | { type: 'transfer'; legId: string; target: string }
-  /** Fault injection on the leg's audio sender: stop sending, send silence, or restore. */
-  | { type: 'mediaFault'; legId: string; fault: 'stop' | 'silence' | 'restore' }
+  /** Fault injection on the leg's audio (default) or video sender: stop sending, send silence (black frames), or restore. */
+  | { type: 'mediaFault'; legId: string; fault: 'stop' | 'silence' | 'restore'; mediaKind?: 'audio' | 'video' }
   | { type: 'message'; agentId: string; requestId: string; target: string; body: string; contentType: string }
   | { type: 'hangup'; legId: string }
   | { type: 'destroyAgent'; agentId: string }

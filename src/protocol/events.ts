@@ -9,7 +9,7 @@ export interface MediaSample {
   audioIn?: InboundAudio;
   audioOut?: OutboundRtp;
   videoIn?: InboundVideo;
-  videoOut?: OutboundRtp & { framesEncoded: number; frameWidth?: number; frameHeight?: number };
+  videoOut?: OutboundVideo;
   /** From the selected candidate pair (STUN round trips), when available. */
   candidateRttSeconds?: number;
   /** The selected candidate pair; only in the first sample that sees it and when it changes (samples stay small). */
@@ -62,10 +62,36 @@ export interface InboundAudio extends InboundRtp {
   concealedSamples?: number;
 }
 
+/** Received video (inbound-rtp, kind video); optional fields are absent when the browser does not report them. */
 export interface InboundVideo extends InboundRtp {
   framesDecoded: number;
   frameWidth?: number;
   frameHeight?: number;
+  /** The browser's own figure: frames decoded over the last second. */
+  framesPerSecond?: number;
+  /** Freezes (a frame rendered at least max(3 x, + 150 ms) the mean frame duration late) and their total length. */
+  freezeCount?: number;
+  totalFreezesSeconds?: number;
+  keyFramesDecoded?: number;
+  /** Feedback this receiver SENT: keyframe requests (PLI, FIR) and retransmission requests (NACK). */
+  pliCount?: number;
+  firCount?: number;
+  nackCount?: number;
+}
+
+/** Sent video (outbound-rtp, kind video). */
+export interface OutboundVideo extends OutboundRtp {
+  framesEncoded: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  framesPerSecond?: number;
+  keyFramesEncoded?: number;
+  /** Feedback this sender RECEIVED from the far end: PLI, FIR, NACK. */
+  pliCount?: number;
+  firCount?: number;
+  nackCount?: number;
+  /** Why the encoder sends less than asked: none, cpu, bandwidth or other. */
+  qualityLimitationReason?: string;
 }
 
 export interface OutboundRtp {

@@ -4,6 +4,7 @@
  */
 import { mean, percentileOfSorted } from '../common/statistics.js';
 import { HARNESS_FAILURE_REASONS, type CallResult, type StepResult } from '../results.js';
+import { TRANSCODING_UNKNOWN, transcodedPairs } from '../sdp/transcoding.js';
 
 /** Everything a report or a threshold may ask about one measure. Null when there were no values. */
 export interface Distribution {
@@ -89,6 +90,11 @@ export interface CallAggregates {
   candidatePairs: Record<string, number>;
   /** Failed calls that are callwright's own (HARNESS_FAILURE_REASONS), not the server's. */
   harnessFailures: number;
+  /**
+   * Transcoding between callwright legs (calls.csv `transcoded`): calls with a transcoded way, those
+   * calls by pair (`audio opus->PCMU`; a call may count under several), calls it could not be told for.
+   */
+  transcoded: { calls: number; byPair: Record<string, number>; unknown: number };
 }
 
 export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
@@ -124,6 +130,19 @@ export function aggregateCalls(calls: readonly CallResult[]): CallAggregates {
     sessionEstablishmentRatio: establishmentRatio(calls),
     candidatePairs: countBy(calls, (call) => pairTypes(call.candidatePair)),
     harnessFailures: failed.filter((call) => !call.failureExpected && call.failureReason !== undefined && HARNESS_FAILURE_REASONS.includes(call.failureReason)).length,
+    transcoded: transcodingOf(calls),
+  };
+}
+
+function transcodingOf(calls: readonly CallResult[]): CallAggregates['transcoded'] {
+  const pairsByCall = calls.map((call) => transcodedPairs(call.transcoded));
+  return {
+    calls: pairsByCall.filter((pairs) => pairs.length > 0).length,
+    byPair: countBy(
+      pairsByCall.flatMap((pairs) => [...new Set(pairs)]),
+      (pair) => pair,
+    ),
+    unknown: calls.filter((call) => call.transcoded === TRANSCODING_UNKNOWN).length,
   };
 }
 

@@ -49,6 +49,17 @@ export const CALL_HEADERS: FieldHeaders<CallRow> = {
   evidence: 'evidence',
   farEndLossRatio: 'far_end_loss_ratio',
   farEndJitterSeconds: 'far_end_jitter_s',
+  // Received video, the worse leg's (src/calls/videoQuality.ts).
+  videoFpsIn: 'video_fps_in',
+  videoResolutionIn: 'video_resolution_in',
+  videoKbpsIn: 'video_kbps_in',
+  videoFreezes: 'video_freezes',
+  videoFreezeSeconds: 'video_freeze_s',
+  videoFirstFreezeAtSeconds: 'video_first_freeze_at_s',
+  // The caller leg's video codec each way, and transcoding between the call's legs (src/calls/transcoding.ts).
+  videoCodecOut: 'video_codec_out',
+  videoCodecIn: 'video_codec_in',
+  transcoded: 'transcoded',
 };
 
 export const CALL_COLUMNS = fieldColumns<CallRow>(

@@ -39,6 +39,15 @@ const fullCall: CallResult = {
   oneWayAudio: false,
   farEndLossRatio: 0.0125,
   farEndJitterSeconds: 0.0042,
+  videoFpsIn: 14.5,
+  videoResolutionIn: '320x240',
+  videoKbpsIn: 251.25,
+  videoFreezes: 1,
+  videoFreezeSeconds: 2.2,
+  videoFirstFreezeAtSeconds: 3.5,
+  videoCodecOut: 'H264',
+  videoCodecIn: 'VP8',
+  transcoded: 'audio opus->PCMU; video H264->VP8',
 };
 
 const failedCall: CallResult = {
@@ -87,6 +96,21 @@ const sample: LegSample = {
   remoteFractionLost: 0.0078125,
   remoteJitterSeconds: 0.0035,
   networkProfile: 'lossy-3g',
+  videoWidthIn: 320,
+  videoHeightIn: 240,
+  videoFpsIn: 15,
+  videoKbpsIn: 250.5,
+  videoFreezes: 1,
+  videoFreezeSeconds: 2.25,
+  videoKeyframesIn: 3,
+  videoPliSent: 2,
+  videoNackSent: 11,
+  videoWidthOut: 160,
+  videoHeightOut: 120,
+  videoFpsOut: 14.8,
+  videoKbpsOut: 180,
+  videoPliReceived: 1,
+  videoQualityLimitation: 'none',
 };
 
 const step: StepResult = {
@@ -119,7 +143,9 @@ describe('calls.csv', () => {
     'time_to_first_audio_s,duration_s,result,failure_expected,sip_status,failure_reason,failure_detail,invite_bytes,' +
     'codec_out,codec_in,packets_lost,packet_loss_ratio,jitter_s,rtt_s,mos,concealed_ratio,one_way_audio,harness_saturated,' +
     'harness_prep_s,answer_delay_s,callee_answer_s,disconnect_s,invite_sent_at,ice_gathering_ms,ice_connected_ms,candidate_pair,' +
-    'audio_interrupted_at_s,evidence,far_end_loss_ratio,far_end_jitter_s';
+    'audio_interrupted_at_s,evidence,far_end_loss_ratio,far_end_jitter_s,' +
+    'video_fps_in,video_resolution_in,video_kbps_in,video_freezes,video_freeze_s,video_first_freeze_at_s,' +
+    'video_codec_out,video_codec_in,transcoded';
 
   it('has the header at begin and each call on disk as soon as the call ends, before onEnd', () => {
     const reporter = new CallsCsvReporter(outDir);
@@ -130,14 +156,16 @@ describe('calls.csv', () => {
     expect(lines('calls.csv')).toEqual([
       header,
       '3.main,smoke,3,main,alice,bob,sip:alice@lab.test,sip:bob@lab.test,a84b4c76e66710,2025-03-01T10:00:00.000Z,' +
-        '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,,,,,,,,,,,,0.0125,0.0042',
+        '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,,,,,,,,,,,,0.0125,0.0042,' +
+        '14.5,320x240,251.25,1,2.2,3.5,H264,VP8,audio opus->PCMU; video H264->VP8',
       '',
     ]);
 
     reporter.onCallEnd(failedCall);
     expect(lines('calls.csv')[2]).toBe(
       '4.main,smoke,4,main,alice,,sip:alice@lab.test,"sip:""carol, jr""@lab.test",,2025-03-01T10:00:01.000Z,' +
-        ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,,,,,,,,,,,,,',
+        ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,,,,,,,,,,,,,' +
+        ',,,,,,,,,',
     );
     reporter.onEnd();
     expect(lines('calls.csv')).toHaveLength(4);
@@ -155,10 +183,13 @@ describe('samples.csv', () => {
     'at,at_ms,scenario,call_id,leg_id,role,direction,codec_in,codec_out,packets_received,packets_sent,bytes_received,' +
     'bytes_sent,packets_lost,in_packet_rate,out_packet_rate,jitter_s,rtt_s,audio_level,audio_energy_rate,' +
     'concealed_ratio,video_frames_decoded,video_frames_encoded,loss_ratio,remote_packets_lost,remote_loss_ratio,' +
-    'remote_fraction_lost,remote_jitter_s,network_profile';
+    'remote_fraction_lost,remote_jitter_s,network_profile,' +
+    'video_width_in,video_height_in,video_fps_in,video_kbps_in,video_freezes,video_freeze_s,video_keyframes_in,video_pli_sent,' +
+    'video_nack_sent,video_width_out,video_height_out,video_fps_out,video_kbps_out,video_pli_received,video_quality_limitation';
   const row =
     '2025-03-01T10:00:02.500Z,1740823202500,smoke,3.main,leg-7,alice,outgoing,opus,opus,150,151,12000,12080,1,50,' +
-    '50.333333,0.002,0.01,0.25,0.0123,0.001,0,0,0.006623,2,0.013245,0.007813,0.0035,lossy-3g';
+    '50.333333,0.002,0.01,0.25,0.0123,0.001,0,0,0.006623,2,0.013245,0.007813,0.0035,lossy-3g,' +
+    '320,240,15,250.5,1,2.25,3,2,11,160,120,14.8,180,1,none';
 
   it('has every LegSample field as a snake_case column, with ISO time and epoch ms', () => {
     const reporter = new SamplesCsvReporter(outDir);
@@ -207,7 +238,8 @@ describe('samples.csv', () => {
     reporter.onEvent({ type: 'sample', sample: bare });
     reporter.onEnd();
     expect(lines('samples.csv')[1]).toBe(
-      '2025-03-01T10:00:02.500Z,1740823202500,smoke,3.main,leg-7,alice,outgoing,,,150,151,12000,12080,1,50,50.333333,,,,,,,,,,,,,',
+      '2025-03-01T10:00:02.500Z,1740823202500,smoke,3.main,leg-7,alice,outgoing,,,150,151,12000,12080,1,50,50.333333,,,,,,,,,,,,,' +
+        ',,,,,,,,,,,,,,,',
     );
   });
 });

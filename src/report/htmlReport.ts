@@ -16,6 +16,7 @@ import { formatRatio, formatValue } from '../common/format.js';
 import { histogramChart, horizontalBarChart, lineChart } from './html/svgCharts.js';
 import { bucketsFor, callActivity, callEndMs, callStepEnds, fixedBins, histogram, MediaTimeline } from './html/timeSeries.js';
 import { withoutUrlCredentials } from '../common/redact.js';
+import { videoSection } from './html/videoSection.js';
 import { withoutMissingEvidence } from './sipEvidence.js';
 import { callSuccessRate, missingShardReason, summaryObject } from './summaryTable.js';
 import { escapeXmlAttribute, escapeXmlText as text } from './xml.js';
@@ -118,6 +119,7 @@ export function renderHtmlReport(data: HtmlReportData): string {
     '</div></section>',
     stepsSection(steps),
     failedCallsSection(calls),
+    videoSection(calls),
     `<footer>callwright &middot; generated ${text(new Date(data.generatedAtMs ?? Date.now()).toISOString())} &middot; call success ${text(formatValue(callSuccessRate(calls), 'ratio'))} over ${calls.length} calls</footer>`,
   ];
 

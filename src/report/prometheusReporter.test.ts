@@ -132,6 +132,23 @@ describe('PrometheusReporter', () => {
     expect(valueOf(text, 'callwright_media_rtt_seconds_bucket{le="0.02",scenario="smoke",role="alice"}')).toBe(1);
   });
 
+  it('video: a frame-rate observation per sample with received video, freezes and frozen seconds as increments; no video series for audio-only legs', async () => {
+    const { reporter } = newReporter();
+    const video = (legId: string, fps: number, freezes: number, freezeSeconds: number) =>
+      sample('0.main', legId, { videoFpsIn: fps, videoFreezes: freezes, videoFreezeSeconds: freezeSeconds });
+    for (const one of [video('callee-leg-b1', 15, 0, 0), video('callee-leg-b1', 4, 0, 0), video('callee-leg-b1', 15, 1, 2.25), video('callee-leg-b1', 15, 1, 2.25)]) {
+      reporter.onEvent({ type: 'sample', sample: one });
+    }
+    reporter.onEvent({ type: 'sample', sample: sample('0.main', 'caller-leg-a1', { packetsReceived: 50 }) });
+    await reporter.onEnd();
+    const text = readFileSync(join(outDir, 'metrics.prom'), 'utf8');
+    expect(valueOf(text, 'callwright_video_fps_in_count{scenario="smoke",role="bob"}')).toBe(4);
+    expect(valueOf(text, 'callwright_video_fps_in_bucket{le="5",scenario="smoke",role="bob"}')).toBe(1);
+    expect(valueOf(text, 'callwright_video_freezes_total{scenario="smoke",role="bob"}')).toBe(1);
+    expect(valueOf(text, 'callwright_video_freeze_seconds_total{scenario="smoke",role="bob"}')).toBe(2.25);
+    expect(text).not.toMatch(/callwright_video_\w+\{[^}]*role="alice"/);
+  });
+
   it('counts registrations, steps, DTMF and codecs with bounded labels', async () => {
     const text = await runTwoCalls();
     expect(valueOf(text, 'callwright_registrations_total{scenario="smoke",result="success"}')).toBe(1);

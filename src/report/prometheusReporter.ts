@@ -200,6 +200,11 @@ export class PrometheusReporter implements Reporter {
     metrics.mediaPacketsLost.inc(labels, added.packetsLost);
     observe(metrics.mediaJitterSeconds, labels, sample.jitterSeconds);
     observe(metrics.mediaRttSeconds, labels, sample.rttSeconds);
+    // Video series appear with the first leg that has video: an audio-only run shows none.
+    if (sample.videoFpsIn === undefined && sample.videoFreezes === undefined) return;
+    observe(metrics.videoFpsIn, labels, sample.videoFpsIn);
+    metrics.videoFreezes.inc(labels, added.videoFreezes);
+    metrics.videoFreezeSeconds.inc(labels, added.videoFreezeSeconds);
   }
 
   private onStepEnd(step: StepResult): void {

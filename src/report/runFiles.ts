@@ -114,6 +114,15 @@ const CALL_FIELDS = withHeaders<CallRow>(CALL_HEADERS, {
   evidence: optionalText,
   farEndLossRatio: optionalNumber,
   farEndJitterSeconds: optionalNumber,
+  videoFpsIn: optionalNumber,
+  videoResolutionIn: optionalText,
+  videoKbpsIn: optionalNumber,
+  videoFreezes: optionalNumber,
+  videoFreezeSeconds: optionalNumber,
+  videoFirstFreezeAtSeconds: optionalNumber,
+  videoCodecOut: optionalText,
+  videoCodecIn: optionalText,
+  transcoded: optionalText,
 });
 
 const STEP_FIELDS = withHeaders<StepResult>(STEP_HEADERS, {
@@ -161,6 +170,21 @@ const SAMPLE_FIELDS = withHeaders<LegSample>(SAMPLE_HEADERS, {
   remoteFractionLost: optionalNumber,
   remoteJitterSeconds: optionalNumber,
   networkProfile: optionalText,
+  videoWidthIn: optionalNumber,
+  videoHeightIn: optionalNumber,
+  videoFpsIn: optionalNumber,
+  videoKbpsIn: optionalNumber,
+  videoFreezes: optionalNumber,
+  videoFreezeSeconds: optionalNumber,
+  videoKeyframesIn: optionalNumber,
+  videoPliSent: optionalNumber,
+  videoNackSent: optionalNumber,
+  videoWidthOut: optionalNumber,
+  videoHeightOut: optionalNumber,
+  videoFpsOut: optionalNumber,
+  videoKbpsOut: optionalNumber,
+  videoPliReceived: optionalNumber,
+  videoQualityLimitation: optionalText,
 });
 
 /** Rows of one of the run's CSV files, typed; a bad cell is an InputError naming file, line and column. */

@@ -35,6 +35,22 @@ export const SAMPLE_HEADERS: FieldHeaders<LegSample> = {
   remoteFractionLost: 'remote_fraction_lost',
   remoteJitterSeconds: 'remote_jitter_s',
   networkProfile: 'network_profile',
+  // Video (src/calls/videoQuality.ts): empty where the leg has no video stream that way.
+  videoWidthIn: 'video_width_in',
+  videoHeightIn: 'video_height_in',
+  videoFpsIn: 'video_fps_in',
+  videoKbpsIn: 'video_kbps_in',
+  videoFreezes: 'video_freezes',
+  videoFreezeSeconds: 'video_freeze_s',
+  videoKeyframesIn: 'video_keyframes_in',
+  videoPliSent: 'video_pli_sent',
+  videoNackSent: 'video_nack_sent',
+  videoWidthOut: 'video_width_out',
+  videoHeightOut: 'video_height_out',
+  videoFpsOut: 'video_fps_out',
+  videoKbpsOut: 'video_kbps_out',
+  videoPliReceived: 'video_pli_received',
+  videoQualityLimitation: 'video_quality_limitation',
 };
 
 export const SAMPLE_COLUMNS: readonly CsvColumn<LegSample>[] = [

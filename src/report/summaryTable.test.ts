@@ -38,6 +38,15 @@ describe('formatSummaryTable', () => {
     expect(summaryStyleFor({ isTTY: true }, { TERM: 'dumb' })).toEqual({ color: false, unicode: false });
   });
 
+  it('counts transcoded calls by pair, and shows the row only when some were', () => {
+    const clean = syntheticRun({ count: 4 });
+    expect(formatSummaryTable(clean.summary, clean.calls, clean.steps)).not.toContain('transcoded');
+    const values = ['audio opus->PCMU; audio PCMU->opus', 'audio opus->PCMU', '', 'unknown'];
+    const calls = clean.calls.map((call, index) => ({ ...call, transcoded: values[index] }));
+    expect(formatSummaryTable(clean.summary, calls, clean.steps)).toContain('transcoded      : 2 calls (audio opus->PCMU: 2, audio PCMU->opus: 1)');
+    expect(summaryObject(clean.summary, calls, clean.steps).transcoded).toEqual({ calls: 2, byPair: { 'audio opus->PCMU': 2, 'audio PCMU->opus': 1 }, unknown: 1 });
+  });
+
   it('says PASS with exit 0 when all holds', () => {
     const clean = syntheticRun({ count: 10 });
     expect(formatSummaryTable(clean.summary, clean.calls, clean.steps)).toMatch(/^smoke: PASS \(exit 0: pass\)/);

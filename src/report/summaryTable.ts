@@ -7,7 +7,7 @@ import { HARNESS_FAILURE_REASONS, type CallResult, type RunSummary, type ShardsS
 import { THRESHOLD_METRICS } from '../verdict/metrics.js';
 import type { ThresholdResult } from '../verdict/evaluate.js';
 import { exitCodeMeaning, verdictExitCode } from '../verdict/exitCodes.js';
-import { aggregateCalls, StepTally, type Distribution } from './aggregate.js';
+import { aggregateCalls, StepTally, type CallAggregates, type Distribution } from './aggregate.js';
 import { formatRatio, formatValue } from '../common/format.js';
 
 export interface SummaryStyle {
@@ -50,6 +50,8 @@ export interface SummaryObject {
   jitterSeconds: Pick<Distribution, 'avg' | 'max'>;
   rttSeconds: Pick<Distribution, 'avg' | 'max'>;
   oneWayAudioCalls: number;
+  /** Calls transcoded between their callwright legs, by pair (`audio opus->PCMU`), and calls it could not be told for. */
+  transcoded: CallAggregates['transcoded'];
   failuresByReason: { calls: Record<string, number>; steps: Record<string, number> };
   thresholds: {
     metric: string;
@@ -102,6 +104,7 @@ export function summaryObject(
     jitterSeconds: pick(aggregates.jitterSeconds, 'avg', 'max'),
     rttSeconds: pick(aggregates.rttSeconds, 'avg', 'max'),
     oneWayAudioCalls: aggregates.oneWayAudioCalls,
+    transcoded: aggregates.transcoded,
     failuresByReason: { calls: aggregates.failuresByReason, steps: StepTally.of(steps).toJSON().failuresByReason },
     thresholds: thresholds.map((result) => ({
       metric: result.threshold.metricLabel,
@@ -171,6 +174,10 @@ export function formatSummaryTable(
   if (shard) rows.unshift(['shard', `${shard.index}/${shard.count} of run ${summary.info.runId}: its part only; \`callwright merge\` gives the run's verdict`]);
   if (figures.registrations.attempted > 0) rows.push(['registrations', `${figures.registrations.succeeded}/${figures.registrations.attempted} ok`]);
   if (figures.oneWayAudioCalls > 0) rows.push(['one-way audio', `${figures.oneWayAudioCalls} calls`]);
+  if (figures.transcoded.calls > 0) {
+    const pairs = Object.entries(figures.transcoded.byPair).map(([pair, count]) => `${pair}: ${count}`).join(', ');
+    rows.push(['transcoded', `${figures.transcoded.calls} call${figures.transcoded.calls === 1 ? '' : 's'} (${pairs})`]);
+  }
   if (figures.harnessFailures > 0) rows.push(['harness failures', `${figures.harnessFailures} of the failed calls are callwright's own, not the server's (${HARNESS_FAILURE_REASONS.join(', ')})`]);
   if (summary.load && summary.load.late > 0) rows.push(['late starts', `${summary.load.late} (started over load.lateAfter behind plan; max ${seconds(summary.load.startDelaySeconds.max ?? null)})`]);
   const harness = summary.harness;

@@ -167,10 +167,27 @@ describe('media checks', () => {
 describe('codec, first audio, DTMF, INVITE size, SDP and MESSAGE checks', () => {
   it('codec: by name, any case, in the directions asked', () => {
     const record = withSample({ audioIn: { codec: 'opus', packetsReceived: 1, bytesReceived: 1, packetsLost: 0, jitterSeconds: 0 }, audioOut: { codec: 'PCMU', packetsSent: 1, bytesSent: 1 } });
-    expect(check({ kind: 'codec', codec: 'OPUS', direction: 'in' }, record)).toEqual({ ok: true, detail: 'alice: codec out PCMU, in opus', reason: 'check_failed' });
-    expect(check({ kind: 'codec', codec: 'pcmu', direction: 'out' }, record).ok).toBe(true);
-    expect(check({ kind: 'codec', codec: 'opus', direction: 'both' }, record).ok).toBe(false);
-    expect(check({ kind: 'codec', codec: 'PCMU', direction: 'both' }, leg())).toEqual({ ok: false, detail: 'alice: codec out none, in none', reason: 'check_failed' });
+    expect(check({ kind: 'codec', codec: 'OPUS', direction: 'in', media: 'audio' }, record)).toEqual({ ok: true, detail: 'alice: audio codec out PCMU, in opus', reason: 'check_failed' });
+    expect(check({ kind: 'codec', codec: 'pcmu', direction: 'out', media: 'audio' }, record).ok).toBe(true);
+    expect(check({ kind: 'codec', codec: 'opus', direction: 'both', media: 'audio' }, record).ok).toBe(false);
+    expect(check({ kind: 'codec', codec: 'PCMU', direction: 'both', media: 'audio' }, leg())).toEqual({ ok: false, detail: 'alice: audio codec out none, in none', reason: 'check_failed' });
+  });
+
+  it('codec: of the kind asked, each way; a codec named once stays known when a later sample lacks it', () => {
+    const record = withSample({
+      audioIn: { codec: 'opus', packetsReceived: 1, bytesReceived: 1, packetsLost: 0, jitterSeconds: 0 },
+      audioOut: { codec: 'opus', packetsSent: 1, bytesSent: 1 },
+      videoIn: { codec: 'H264', packetsReceived: 1, bytesReceived: 1, packetsLost: 0, jitterSeconds: 0, framesDecoded: 1 },
+      videoOut: { codec: 'VP8', packetsSent: 1, bytesSent: 1, framesEncoded: 1 },
+    });
+    expect(check({ kind: 'codec', codec: 'H264', direction: 'in', media: 'video' }, record)).toEqual({ ok: true, detail: 'alice: video codec out VP8, in H264', reason: 'check_failed' });
+    expect(check({ kind: 'codec', codec: 'H264', direction: 'out', media: 'video' }, record)).toEqual({ ok: false, detail: 'alice: video codec out VP8, in H264', reason: 'check_failed' });
+    expect(check({ kind: 'codec', codec: 'H264', direction: 'both', media: 'video' }, record).ok).toBe(false);
+    // The audio codec is not what a video check compares, nor the other way round.
+    expect(check({ kind: 'codec', codec: 'H264', direction: 'in', media: 'audio' }, record).ok).toBe(false);
+    // The streams stopped (the call ended): the sample names no codec, the codecs seen stay.
+    record.addStats({ type: 'stats', legId: record.legId, atMs: T0 + 1000, sample: {} });
+    expect(check({ kind: 'codec', codec: 'vp8', direction: 'out', media: 'video' }, record).ok).toBe(true);
   });
 
   it('first audio: within the seconds asked after the 200 OK; not established is a wait, no audio is no_media', () => {
@@ -220,5 +237,102 @@ describe('codec, first audio, DTMF, INVITE size, SDP and MESSAGE checks', () => 
     expect(message('hello', [agent([])])).toEqual({ ok: false, detail: 'no MESSAGE received', reason: 'check_failed' });
     expect(message('hello', [agent(['hi']), agent(['hello'])])).toEqual({ ok: true, detail: 'messages received: "hi", "hello"', reason: 'check_failed' });
     expect(message('hell', [agent(['hello'])]).ok).toBe(false);
+  });
+});
+
+describe('transcoded checks', () => {
+  const audioIn = (codec: string) => ({ codec, packetsReceived: 50, bytesReceived: 4000, packetsLost: 0, jitterSeconds: 0 });
+  const audioOut = (codec: string) => ({ codec, packetsSent: 50, bytesSent: 4000 });
+  const party = (role: string, direction: 'outgoing' | 'incoming', sample: MediaSample): LegRecord => {
+    const record = leg(role, direction);
+    record.addStats({ type: 'stats', legId: record.legId, atMs: T0, sample });
+    return record;
+  };
+  const transcoded = (expected: boolean, ...legs: LegRecord[]) => check({ kind: 'transcoded', expected }, ...legs);
+
+  it('the same codec encoded at one end and decoded at the other, both ways: not transcoded', () => {
+    const alice = party('alice', 'outgoing', { audioOut: audioOut('opus'), audioIn: audioIn('opus') });
+    const bob = party('bob', 'incoming', { audioOut: audioOut('opus'), audioIn: audioIn('opus') });
+    const detail = 'not transcoded: alice encodes audio opus, bob decodes opus; bob encodes audio opus, alice decodes opus';
+    expect(transcoded(false, alice, bob)).toEqual({ ok: true, detail, reason: 'check_failed' });
+    expect(transcoded(true, alice, bob)).toEqual({ ok: false, detail, reason: 'check_failed' });
+  });
+
+  it('a media server between them that re-encodes: transcoded, each pair named', () => {
+    const alice = party('alice', 'outgoing', { audioOut: audioOut('opus'), audioIn: audioIn('opus') });
+    const bob = party('bob', 'incoming', { audioOut: audioOut('PCMU'), audioIn: audioIn('PCMU') });
+    expect(transcoded(true, alice, bob)).toEqual({
+      ok: true,
+      detail: 'transcoded audio opus->PCMU; audio PCMU->opus (alice encodes audio opus, bob decodes PCMU; bob encodes audio PCMU, alice decodes opus)',
+      reason: 'check_failed',
+    });
+    expect(transcoded(false, alice, bob).ok).toBe(false);
+  });
+
+  it('video counts as well: H.264 sent, VP8 decoded is a transcode even with audio untouched', () => {
+    const video = (codec: string) => ({ codec, packetsReceived: 1, bytesReceived: 1, packetsLost: 0, jitterSeconds: 0, framesDecoded: 1 });
+    const alice = party('alice', 'outgoing', { audioOut: audioOut('opus'), audioIn: audioIn('opus'), videoOut: { codec: 'H264', packetsSent: 1, bytesSent: 1, framesEncoded: 1 }, videoIn: video('VP8') });
+    const bob = party('bob', 'incoming', { audioOut: audioOut('opus'), audioIn: audioIn('opus'), videoOut: { codec: 'VP8', packetsSent: 1, bytesSent: 1, framesEncoded: 1 }, videoIn: video('VP8') });
+    expect(transcoded(true, alice, bob).detail).toBe('transcoded video H264->VP8 (alice encodes video H264, bob decodes VP8)');
+  });
+
+  it('not transcoded needs every way seen; nothing seen yet is no_media; one callwright leg cannot tell', () => {
+    const alice = party('alice', 'outgoing', { audioOut: audioOut('opus'), audioIn: audioIn('opus') });
+    const bob = party('bob', 'incoming', { audioOut: audioOut('opus') });
+    expect(transcoded(false, alice, bob)).toEqual({
+      ok: false,
+      detail: 'not transcoded: alice encodes audio opus, bob decodes nothing yet; bob encodes audio opus, alice decodes opus',
+      reason: 'check_failed',
+    });
+    expect(transcoded(false, leg('alice'), leg('bob', 'incoming'))).toEqual({ ok: false, detail: 'no codec seen on either leg yet', reason: 'no_media' });
+    expect(transcoded(false, alice)).toEqual({
+      ok: false,
+      detail: "only alice leg is callwright's: the far end (sip:bob@lab) is not observed, so transcoding cannot be told",
+      reason: 'check_failed',
+    });
+  });
+});
+
+describe('video check', () => {
+  const videoIn = (frames: number, bytes: number, freezes: number, freezeSeconds: number) => ({
+    codec: 'VP8', packetsReceived: frames * 2, bytesReceived: bytes, packetsLost: 0, jitterSeconds: 0, framesDecoded: frames,
+    frameWidth: 320, frameHeight: 240, freezeCount: freezes, totalFreezesSeconds: freezeSeconds,
+  });
+  /** A leg sampled twice, 1 s apart: 15 frames and 31 250 bytes (250 kbps) in the last interval. */
+  function receiving(freezes = 0, freezeSeconds = 0): LegRecord {
+    const record = leg('bob', 'incoming');
+    record.addStats({ type: 'stats', legId: record.legId, atMs: T0, sample: { videoIn: videoIn(100, 100_000, 0, 0) } });
+    record.addStats({ type: 'stats', legId: record.legId, atMs: T0 + 1000, sample: { videoIn: videoIn(115, 131_250, freezes, freezeSeconds) } });
+    return record;
+  }
+
+  it('frame rate and bitrate from the last interval, size from the last frame, freezes since the start', () => {
+    expect(check({ kind: 'video', limits: { minFps: 10, minKbps: 100, maxKbps: 300, minWidth: 320, minHeight: 240, maxFreezes: 0, maxFreezeSeconds: 0.5 } }, receiving())).toEqual({
+      ok: true,
+      detail: 'bob: video in 15.0 fps, 250 kbps, 320x240, 0 freezes (0.000 s)',
+      reason: 'check_failed',
+    });
+  });
+
+  it('names every limit broken', () => {
+    const outcome = check({ kind: 'video', limits: { minFps: 20, maxKbps: 200, minWidth: 640, maxFreezes: 0, maxFreezeSeconds: 0.5 } }, receiving(1, 2.1));
+    expect(outcome).toEqual({
+      ok: false,
+      detail: 'bob: video in 15.0 fps, 250 kbps, 320x240, 1 freezes (2.100 s): 15.0 fps < 20, 250 kbps > 200, width 320 < 640, 1 freezes > 0, frozen 2.100 s > 0.5',
+      reason: 'check_failed',
+    });
+  });
+
+  it('no video received is no_media; a limit with nothing to judge it on does not hold', () => {
+    expect(check({ kind: 'video', limits: { minFps: 1 } }, leg('bob'))).toEqual({ ok: false, detail: 'bob: no video received yet', reason: 'no_media' });
+    const audioOnly = withSample({ audioIn: { packetsReceived: 50, bytesReceived: 1, packetsLost: 0, jitterSeconds: 0 } });
+    expect(check({ kind: 'video', limits: { maxFreezes: 0 } }, audioOnly).reason).toBe('no_media');
+    const once = leg('bob');
+    once.addStats({ type: 'stats', legId: once.legId, atMs: T0, sample: { videoIn: { ...videoIn(10, 1000, 0, 0), freezeCount: undefined, totalFreezesSeconds: undefined } } });
+    expect(check({ kind: 'video', limits: { minFps: 1, maxFreezes: 0 } }, once)).toEqual({
+      ok: false,
+      detail: 'bob: video in no interval yet, 320x240, freezes not reported: no whole stats interval yet, freezes not reported by the browser',
+      reason: 'check_failed',
+    });
   });
 });

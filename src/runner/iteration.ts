@@ -190,6 +190,7 @@ export class IterationRunner {
       ...(step.receiveOnly ? { receiveOnly: true } : {}),
       codecs: step.codecs,
       extraSdp: step.extraSdp,
+      ...(step.extraMediaSdp ? { extraMediaSdp: step.extraMediaSdp } : {}),
       headers: step.headers,
     });
     if (!result.ok) {
@@ -240,6 +241,7 @@ export class IterationRunner {
       ...(step.receiveOnly ? { receiveOnly: true } : {}),
       codecs: step.codecs,
       extraSdp: step.extraSdp,
+      ...(step.extraMediaSdp ? { extraMediaSdp: step.extraMediaSdp } : {}),
     });
     if (!result.ok) return fail('command_failed', result.error, call);
     const up = await state.waitFor(() => leg.established || leg.ended || leg.commandError !== undefined, Math.max(0, deadline - Date.now()));
@@ -394,8 +396,8 @@ export class IterationRunner {
 
   private async fault(step: Extract<Step, { kind: 'fault' }>): Promise<StepOutcome> {
     const { leg, agent, call } = this.liveLeg(step.call, step.role);
-    const result = await agent.page.dispatch({ type: 'mediaFault', legId: leg.legId, fault: step.media });
-    return result.ok ? pass(`${step.role}'s audio sender: ${step.media}`) : fail('command_failed', result.error, call);
+    const result = await agent.page.dispatch({ type: 'mediaFault', legId: leg.legId, fault: step.media, mediaKind: step.mediaKind });
+    return result.ok ? pass(`${step.role}'s ${step.mediaKind} sender: ${step.media}`) : fail('command_failed', result.error, call);
   }
 
   private async switchNetwork(step: Extract<Step, { kind: 'network' }>): Promise<StepOutcome> {

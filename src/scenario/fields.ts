@@ -61,6 +61,12 @@ function rangeMessage(what: string, issue: { input?: unknown }): string {
   return issue.input === undefined ? `required (${what})` : `expected ${what}, got ${describeValue(issue.input)}`;
 }
 
+/** A number (not only whole) within [min, max]. */
+export function decimal(min: number, max: number) {
+  const error = (issue: { input?: unknown }) => rangeMessage(`a number from ${min} to ${max}`, issue);
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
 export function integer(min: number, max: number) {
   const error = (issue: { input?: unknown }) => rangeMessage(`an integer from ${min} to ${max}`, issue);
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });

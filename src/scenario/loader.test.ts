@@ -483,7 +483,7 @@ describe('references between steps', () => {
 describe('expect steps', () => {
   it('need exactly one check', () => {
     expect(problemsOf(withSteps(`${CALL}  - expect: { role: alice }\n  - expect: { state: established, media: flowing }`))).toEqual([
-      'steps[2].expect: needs one check: state, media, codec, firstAudio, dtmf, message, inviteSize, sdp',
+      'steps[2].expect: needs one check: state, media, codec, firstAudio, dtmf, message, inviteSize, sdp, transcoded, video',
       'steps[3].expect: has 2 checks (state, media); write one expect step per check',
     ]);
   });
@@ -510,13 +510,44 @@ describe('expect steps', () => {
     expect(steps.slice(2).map((step) => (step.kind === 'expect' ? step.check : undefined))).toEqual([
       { kind: 'state', state: 'failed', status: 486 },
       { kind: 'media', flow: 'stopped', direction: 'in', media: 'video' },
-      { kind: 'codec', codec: 'PCMU', direction: 'both' },
+      { kind: 'codec', codec: 'PCMU', direction: 'both', media: 'audio' },
       { kind: 'firstAudio', withinSeconds: 2 },
       { kind: 'dtmf', tones: '12AB#' },
       { kind: 'message', body: 'hello' },
       { kind: 'inviteSize', maxBytes: 1300 },
     ]);
     expect(steps[3]).toMatchObject({ name: 'expect video in stopped at alice', role: 'alice', call: 'main' });
+  });
+
+  it('compare a codec of its own kind unless kind says another, per direction; refuse a kind the codec contradicts', () => {
+    const steps = stepsOf(
+      `${CALL}  - expect: { codec: h264, direction: in }\n  - expect: { codec: VP8, kind: video, direction: out }\n` +
+        '  - expect: { codec: opus, kind: audio }\n  - expect: { codec: red, kind: video }\n  - expect: { codec: red }',
+    );
+    expect(steps.slice(2).map((step) => (step.kind === 'expect' ? step.check : undefined))).toEqual([
+      { kind: 'codec', codec: 'H264', direction: 'in', media: 'video' },
+      { kind: 'codec', codec: 'VP8', direction: 'out', media: 'video' },
+      { kind: 'codec', codec: 'opus', direction: 'both', media: 'audio' },
+      { kind: 'codec', codec: 'red', direction: 'both', media: 'video' },
+      { kind: 'codec', codec: 'red', direction: 'both', media: 'audio' },
+    ]);
+    expect(problemsOf(withSteps(`${CALL}  - expect: { codec: H264, kind: audio }\n  - expect: { codec: PCMU, kind: video }`))).toEqual([
+      'steps[2].expect.kind: H264 is a video codec, not audio; leave kind out (or write kind: video)',
+      'steps[3].expect.kind: PCMU is an audio codec, not video; leave kind out (or write kind: audio)',
+    ]);
+  });
+
+  it('take transcoded: true or false about the whole call, without a role', () => {
+    const steps = stepsOf(`${CALL}  - expect: { transcoded: false }\n  - expect: { transcoded: true, within: 3s }`);
+    expect(steps.slice(2)).toMatchObject([
+      { kind: 'expect', name: 'expect not transcoded', check: { kind: 'transcoded', expected: false } },
+      { kind: 'expect', name: 'expect transcoded', timeoutSeconds: 3, check: { kind: 'transcoded', expected: true } },
+    ]);
+    expect(problemsOf(withSteps(`${CALL}  - expect: { transcoded: false, role: bob }\n  - expect: { transcoded: no }\n  - expect: { transcoded: true, kind: audio }`))).toEqual([
+      'steps[2].expect.role: a transcoded check compares both ends of the call; leave role out',
+      'steps[3].expect.transcoded: expected true or false, got "no"',
+      'steps[4].expect.kind: does not go with a transcoded check (it goes with: media, codec)',
+    ]);
   });
 
   it('check inviteSize bounds', () => {

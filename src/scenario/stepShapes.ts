@@ -5,10 +5,10 @@
  * References between steps (roles, calls) are checked later, in steps.ts.
  */
 import { z } from 'zod';
-import { canonicalCodecName, isPrimaryCodecOf, KNOWN_CODECS } from '../sdp/codecs.js';
+import { canonicalCodecName, codecKindOf, isPrimaryCodecOf, KNOWN_CODECS } from '../sdp/codecs.js';
 import { validateExtraSdpLine } from '../sdp/sdp.js';
 import type { Check } from './types.js';
-import { duration, durationJson, flag, integer, jsonSchemaHints, matching, oneOf, strictFields, text, textOrInteger } from './fields.js';
+import { decimal, duration, durationJson, flag, integer, jsonSchemaHints, matching, oneOf, strictFields, text, textOrInteger } from './fields.js';
 import { describeValue, joinPath, type Problems } from './problems.js';
 import { profileRef } from './network.js';
 
@@ -69,6 +69,15 @@ const tones = textOrInteger('DTMF tones (0-9, A-D, *, #)').transform((value, con
 const rolesFields = strictFields({ roles: z.array(roleRef).min(1).optional(), timeout }, 'a role name, a list of role names or a mapping');
 const roleAndCallFields = strictFields({ role: roleRef.optional(), call: callRef.optional(), timeout }, 'a role name or a mapping');
 
+/**
+ * Extra SDP lines: a list goes in at session level; a mapping can also put lines into the audio or
+ * video sections (`{ video: [b=AS:256] }`): browsers read bandwidth (b=) only from a media section.
+ */
+const extraSdp = z.union([
+  z.array(sdpLine),
+  strictFields({ session: z.array(sdpLine).optional(), audio: z.array(sdpLine).optional(), video: z.array(sdpLine).optional() }, 'a list of SDP lines, or a mapping of session, audio and video to lists'),
+]);
+
 const callFields = strictFields({
   from: roleRef,
   to: partyRef,
@@ -78,7 +87,7 @@ const callFields = strictFields({
   /** Listen only: offer recvonly, capture nothing, send nothing. */
   receiveOnly: flag().optional(),
   codecs: codecList.optional(),
-  extraSdp: z.array(sdpLine).optional(),
+  extraSdp: extraSdp.optional(),
   headers: z.array(header).optional(),
   until: oneOf(['sent', 'ringing', 'established']).optional(),
   timeout,
@@ -95,7 +104,7 @@ const answerFields = strictFields(
     /** Listen only: answer recvonly, capture nothing, send nothing. */
     receiveOnly: flag().optional(),
     codecs: codecList.optional(),
-    extraSdp: z.array(sdpLine).optional(),
+    extraSdp: extraSdp.optional(),
     /** A call from outside callwright (a SIP device): wait for it instead of a call step's. */
     incoming: flag().optional(),
     as: callRef.optional(),
@@ -103,6 +112,22 @@ const answerFields = strictFields(
   },
   'a role name or a mapping',
 );
+
+const VIDEO_LIMITS = ['minFps', 'maxFreezes', 'maxFreezeSeconds', 'minKbps', 'maxKbps', 'minWidth', 'minHeight'] as const;
+const videoLimits = strictFields(
+  {
+    minFps: decimal(0, 240).optional(),
+    maxFreezes: integer(0, 1_000_000).optional(),
+    maxFreezeSeconds: duration(0, 86_400).optional(),
+    minKbps: decimal(0, 1_000_000).optional(),
+    maxKbps: decimal(0, 1_000_000).optional(),
+    minWidth: integer(1, 16_384).optional(),
+    minHeight: integer(1, 16_384).optional(),
+  },
+  'a mapping of limits such as { minFps: 20, maxFreezes: 0 }',
+)
+  .refine((limits) => VIDEO_LIMITS.some((key) => limits[key] !== undefined), { message: `needs at least one limit: ${VIDEO_LIMITS.join(', ')}` })
+  .refine((limits) => limits.minKbps === undefined || limits.maxKbps === undefined || limits.minKbps <= limits.maxKbps, { message: 'minKbps must not be above maxKbps' });
 
 const inviteSize = strictFields({ min: integer(1, 65_535).optional(), max: integer(1, 65_535).optional() })
   .refine((size) => size.min !== undefined || size.max !== undefined, { message: 'needs min, max or both (bytes)' })
@@ -131,15 +156,18 @@ const expectFields = strictFields({
   message: textOrInteger('a message body').optional(),
   inviteSize: inviteSize.optional(),
   sdp: sdpMatches.optional(),
+  video: videoLimits.optional(),
+  /** true: the call must be transcoded somewhere on its way; false: it must not. */
+  transcoded: flag().optional(),
 });
 
 type CheckKind = Check['kind'];
-export const CHECK_KINDS = ['state', 'media', 'codec', 'firstAudio', 'dtmf', 'message', 'inviteSize', 'sdp'] as const satisfies readonly CheckKind[];
+export const CHECK_KINDS = ['state', 'media', 'codec', 'firstAudio', 'dtmf', 'message', 'inviteSize', 'sdp', 'transcoded', 'video'] as const satisfies readonly CheckKind[];
 /** Fields that only make sense next to some checks. */
 const COMPANIONS: Record<string, readonly CheckKind[]> = {
   status: ['state'],
   direction: ['media', 'codec', 'sdp'],
-  kind: ['media'],
+  kind: ['media', 'codec'],
   // Messages are sent outside calls here (the message step), so they are not tied to one.
   call: CHECK_KINDS.filter((kind) => kind !== 'message'),
 };
@@ -181,7 +209,10 @@ export const SHAPES = {
   hold: roleAndCallFields,
   unhold: roleAndCallFields,
   hangup: roleAndCallFields,
-  fault: strictFields({ role: roleRef.optional(), call: callRef.optional(), media: oneOf(['stop', 'silence', 'restore']), timeout }, 'a mapping: { role, media: stop | silence | restore }'),
+  fault: strictFields(
+    { role: roleRef.optional(), call: callRef.optional(), media: oneOf(['stop', 'silence', 'restore']), kind: oneOf(['audio', 'video']).optional(), timeout },
+    'a mapping: { role, media: stop | silence | restore, kind: audio | video }',
+  ),
   transfer: strictFields({ role: roleRef.optional(), call: callRef.optional(), to: partyRef, as: callRef.optional(), timeout }),
   message: strictFields({
     from: roleRef,
@@ -315,6 +346,12 @@ function readExpect(value: unknown, path: string, problems: Problems): ExpectFie
     }
   }
   const fields = problems.parse(expectFields, value, path);
+  if (fields?.codec !== undefined && fields.kind !== undefined) {
+    const own = codecKindOf(fields.codec);
+    if (own !== undefined && own !== fields.kind) {
+      problems.add(joinPath(path, 'kind'), `${fields.codec} is ${own === 'audio' ? 'an audio' : 'a video'} codec, not ${fields.kind}; leave kind out (or write kind: ${own})`);
+    }
+  }
   const parsedCheck = fields && toCheck(fields);
   if (!fields || !parsedCheck || problems.count > before) return undefined;
   const { call, role, within } = fields;
@@ -323,10 +360,12 @@ function readExpect(value: unknown, path: string, problems: Problems): ExpectFie
 
 /** readExpect made sure exactly one check field is present. */
 function toCheck(fields: z.output<typeof expectFields>): Check | undefined {
-  const { state, status, media, direction = 'both', kind = 'audio', codec, firstAudio, dtmf, message, inviteSize, sdp } = fields;
+  const { state, status, media, direction = 'both', kind, codec, firstAudio, dtmf, message, inviteSize, sdp, transcoded } = fields;
   if (state !== undefined) return status === undefined ? { kind: 'state', state } : { kind: 'state', state, status };
-  if (media !== undefined) return { kind: 'media', flow: media, direction, media: kind };
-  if (codec !== undefined) return { kind: 'codec', codec, direction };
+  if (media !== undefined) return { kind: 'media', flow: media, direction, media: kind ?? 'audio' };
+  // A codec's own kind (H264 is video) unless kind says otherwise; audio for a name of both kinds (red).
+  if (codec !== undefined) return { kind: 'codec', codec, direction, media: kind ?? codecKindOf(codec) ?? 'audio' };
+  if (transcoded !== undefined) return { kind: 'transcoded', expected: transcoded };
   if (firstAudio !== undefined) return { kind: 'firstAudio', withinSeconds: firstAudio };
   if (dtmf !== undefined) return { kind: 'dtmf', tones: dtmf };
   if (message !== undefined) return { kind: 'message', body: message };
@@ -336,5 +375,10 @@ function toCheck(fields: z.output<typeof expectFields>): Check | undefined {
   }
   // An SDP check is about what the far end sent unless a direction says otherwise.
   if (sdp !== undefined) return { kind: 'sdp', lines: sdp, direction: fields.direction ?? 'in' };
+  if (fields.video !== undefined) {
+    // Only the limits given: an absent one is no limit.
+    const limits = Object.fromEntries(Object.entries(fields.video).filter(([, value]) => value !== undefined));
+    return { kind: 'video', limits };
+  }
   return undefined;
 }

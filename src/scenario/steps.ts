@@ -3,7 +3,7 @@
  * to (roles, calls created by earlier steps, who may act on a call), fills in
  * defaults, and names each step for reports.
  */
-import type { Check, Party, Role, Step } from './types.js';
+import type { Check, ExtraMediaSdp, Party, Role, Step, VideoLimits } from './types.js';
 import { formatSeconds, secondsToMs } from './durations.js';
 import { Problems, type Problem } from './problems.js';
 import { DEFAULT_CALL_NAME, DEFAULT_INCOMING_CALL_NAME, DEFAULT_TRANSFER_CALL_NAME, HOLD_TIME_WAIT, readStep, type FailedStep, type StepDraft } from './stepShapes.js';
@@ -123,7 +123,7 @@ class StepResolver {
           video,
           ...(receiveOnly ? { receiveOnly: true as const } : {}),
           ...(fields.codecs ? { codecs: fields.codecs } : {}),
-          ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
+          ...extraSdpOf(fields.extraSdp),
           ...(fields.headers ? { headers: fields.headers } : {}),
           until: fields.until ?? 'sent',
         };
@@ -168,7 +168,19 @@ class StepResolver {
         const target = this.actOnCall(draft, draft.fields);
         if (!target) return undefined;
         const media = draft.fields.media;
-        return { kind: 'fault', name: `fault ${target.role} media ${media}${callSuffix(target.call)}`, timeoutSeconds: timeout(draft.fields.timeout), ...target, media };
+        const mediaKind = draft.fields.kind ?? 'audio';
+        if (mediaKind === 'video' && this.calls.get(target.call)?.video === false) {
+          this.problems.add(draft.at('kind'), `call ${target.call} has no video to fault (set video: true on its call step)`);
+          return undefined;
+        }
+        return {
+          kind: 'fault',
+          name: `fault ${target.role} ${mediaKind === 'video' ? 'video' : 'media'} ${media}${callSuffix(target.call)}`,
+          timeoutSeconds: timeout(draft.fields.timeout),
+          ...target,
+          media,
+          mediaKind,
+        };
       }
       case 'transfer':
         return this.resolveTransfer(draft);
@@ -276,7 +288,7 @@ class StepResolver {
       video,
       ...(fields.receiveOnly ? { receiveOnly: true as const } : {}),
       ...(fields.codecs ? { codecs: fields.codecs } : {}),
-      ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
+      ...extraSdpOf(fields.extraSdp),
     };
   }
 
@@ -324,7 +336,7 @@ class StepResolver {
       video,
       ...(fields.receiveOnly ? { receiveOnly: true as const } : {}),
       ...(fields.codecs ? { codecs: fields.codecs } : {}),
-      ...(fields.extraSdp ? { extraSdp: fields.extraSdp } : {}),
+      ...extraSdpOf(fields.extraSdp),
     };
   }
 
@@ -351,6 +363,10 @@ class StepResolver {
     const roleOk = role === undefined || this.checkRole(role, draft.at('role'));
     if ((check.kind === 'dtmf' || check.kind === 'message') && role === undefined) {
       this.problems.add(draft.path, `a ${check.kind} check needs role: the role that receives it`);
+      return undefined;
+    }
+    if (check.kind === 'transcoded' && role !== undefined) {
+      this.problems.add(draft.at('role'), 'a transcoded check compares both ends of the call; leave role out');
       return undefined;
     }
     // Messages travel outside calls (the message step), so their checks name none: call is ''.
@@ -506,6 +522,8 @@ function checkLabel(check: Check): string {
       return check.direction === 'both' ? `${check.media} ${check.flow} both ways` : `${check.media} ${check.direction} ${check.flow}`;
     case 'codec':
       return `codec ${check.codec} ${check.direction}`;
+    case 'transcoded':
+      return check.expected ? 'transcoded' : 'not transcoded';
     case 'firstAudio':
       return `first audio within ${formatSeconds(check.withinSeconds)}`;
     case 'dtmf':
@@ -516,5 +534,29 @@ function checkLabel(check: Check): string {
       return `INVITE size ${[check.minBytes === undefined ? '' : `>=${check.minBytes}`, check.maxBytes === undefined ? '' : `<=${check.maxBytes}`].filter(Boolean).join(' ')} bytes`;
     case 'sdp':
       return `SDP ${check.direction === 'in' ? 'received' : check.direction === 'out' ? 'sent' : 'sent and received'} has ${check.lines.join(', ')}`;
+    case 'video':
+      return `video ${videoLimitsLabel(check.limits)}`;
   }
+}
+
+/** `fps>=20 freezes<=0 freeze<=0.5s`: the limits of a video check, as its step name shows them. */
+function videoLimitsLabel(limits: VideoLimits): string {
+  const parts = [
+    limits.minFps === undefined ? '' : `fps>=${limits.minFps}`,
+    limits.maxFreezes === undefined ? '' : `freezes<=${limits.maxFreezes}`,
+    limits.maxFreezeSeconds === undefined ? '' : `freeze<=${formatSeconds(limits.maxFreezeSeconds)}`,
+    limits.minKbps === undefined ? '' : `kbps>=${limits.minKbps}`,
+    limits.maxKbps === undefined ? '' : `kbps<=${limits.maxKbps}`,
+    limits.minWidth === undefined ? '' : `width>=${limits.minWidth}`,
+    limits.minHeight === undefined ? '' : `height>=${limits.minHeight}`,
+  ];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** The step's extra SDP: a plain list is session-level; a mapping may add audio and video section lines. */
+function extraSdpOf(extra: string[] | { session?: string[]; audio?: string[]; video?: string[] } | undefined): { extraSdp?: string[]; extraMediaSdp?: ExtraMediaSdp } {
+  if (extra === undefined) return {};
+  if (Array.isArray(extra)) return extra.length ? { extraSdp: extra } : {};
+  const media: ExtraMediaSdp = { ...(extra.audio?.length ? { audio: extra.audio } : {}), ...(extra.video?.length ? { video: extra.video } : {}) };
+  return { ...(extra.session?.length ? { extraSdp: extra.session } : {}), ...(media.audio || media.video ? { extraMediaSdp: media } : {}) };
 }

@@ -107,6 +107,12 @@ export interface Role {
   network?: string;
 }
 
+/** Extra SDP lines for the sections of one kind of media: each m=audio / m=video section gets them. */
+export interface ExtraMediaSdp {
+  audio?: string[];
+  video?: string[];
+}
+
 /** A role name, or a SIP URI (sip:/sips:) of a device outside callwright. */
 export type Party = { role: string } | { uri: string };
 
@@ -118,7 +124,13 @@ export type MediaDirection = 'both' | 'in' | 'out';
 export type Check =
   | { kind: 'state'; state: CallState; status?: number }
   | { kind: 'media'; flow: MediaFlow; direction: MediaDirection; media: 'audio' | 'video' }
-  | { kind: 'codec'; codec: string; direction: MediaDirection }
+  /** The codec getStats names for the role's `media` stream: 'out' what it encodes, 'in' what it decodes. */
+  | { kind: 'codec'; codec: string; direction: MediaDirection; media: 'audio' | 'video' }
+  /**
+   * Whether the call was transcoded: per media kind and way, the codec one callwright leg encodes
+   * differs from the one the other decodes (src/calls/transcoding.ts). Needs both ends to be callwright legs.
+   */
+  | { kind: 'transcoded'; expected: boolean }
   | { kind: 'firstAudio'; withinSeconds: number }
   | { kind: 'dtmf'; tones: string }
   | { kind: 'message'; body: string }
@@ -128,7 +140,23 @@ export type Check =
    * or answer, e.g. b=TIAS lines it added, m=video 0 for a refused video stream), 'out' what
    * this leg sent, 'both' each. A line matches when it equals the text or starts with it and a space.
    */
-  | { kind: 'sdp'; lines: string[]; direction: MediaDirection };
+  | { kind: 'sdp'; lines: string[]; direction: MediaDirection }
+  /** The video the role's leg receives, within limits (src/runner/checks.ts): at least one is set. */
+  | { kind: 'video'; limits: VideoLimits };
+
+/**
+ * Limits on received video. Frame rate and bitrate are over the last stats interval,
+ * the size is the last decoded frame's, freezes count from the call's start (getStats).
+ */
+export interface VideoLimits {
+  minFps?: number;
+  maxFreezes?: number;
+  maxFreezeSeconds?: number;
+  minKbps?: number;
+  maxKbps?: number;
+  minWidth?: number;
+  minHeight?: number;
+}
 
 interface StepBase {
   /** Human name for reports; defaults to the kind and its main argument. */
@@ -150,8 +178,10 @@ export type Step =
       /** A listen-only leg: offers a=recvonly, takes no microphone or camera and sends no RTP. */
       receiveOnly?: true;
       codecs?: string[];
-      /** Extra SDP lines put into the INVITE's offer. */
+      /** Extra SDP lines put into the INVITE's offer, at session level. */
       extraSdp?: string[];
+      /** Extra lines for the offer's audio or video sections (b=AS:256 there is what a browser obeys). */
+      extraMediaSdp?: ExtraMediaSdp;
       headers?: string[];
       /** The step ends when the call reaches this point. */
       until: 'sent' | 'ringing' | 'established';
@@ -174,8 +204,10 @@ export type Step =
       /** A listen-only leg: answers a=recvonly, takes no microphone or camera and sends no RTP. */
       receiveOnly?: true;
       codecs?: string[];
-      /** Extra SDP lines put into the 200 OK's answer. */
+      /** Extra SDP lines put into the 200 OK's answer, at session level. */
       extraSdp?: string[];
+      /** Extra lines for the answer's audio or video sections. */
+      extraMediaSdp?: ExtraMediaSdp;
     })
   | (StepBase & { kind: 'expect'; call: string; role?: string; check: Check })
   /** `holdTime`: a `wait: holdTime` step; it lasts the iteration's draw from load.holdTime (seconds is then 0). */
@@ -186,9 +218,11 @@ export type Step =
   /**
    * Fault injection on the role's own sender: 'stop' sends no more RTP, 'silence' keeps
    * sending packets of silence, 'restore' undoes either. The far end's checks then see
-   * media_stopped / silent_audio: a way to prove a pipeline catches them.
+   * media_stopped / silent_audio: a way to prove a pipeline catches them. mediaKind 'video'
+   * acts on the camera instead: 'stop' sends no frames (the far end sees a freeze once they
+   * resume), 'silence' sends black frames.
    */
-  | (StepBase & { kind: 'fault'; call: string; role: string; media: 'stop' | 'silence' | 'restore' })
+  | (StepBase & { kind: 'fault'; call: string; role: string; media: 'stop' | 'silence' | 'restore'; mediaKind: 'audio' | 'video' })
   | (StepBase & { kind: 'transfer'; call: string; role: string; to: Party; newCall: string })
   | (StepBase & { kind: 'message'; from: string; to: Party; body: string; contentType: string })
   | (StepBase & { kind: 'hangup'; call: string; role: string })

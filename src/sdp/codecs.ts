@@ -48,3 +48,15 @@ export function isPrimaryCodecOf(kind: MediaKind, name: string): boolean {
   const canonical = canonicalCodecName(name);
   return canonical !== undefined && KNOWN_CODECS[kind].includes(canonical) && !AUXILIARY_CODECS.includes(canonical);
 }
+
+/**
+ * The media kind a codec name says by itself: opus, PCMU, G722... are audio; VP8, H264, AV1...
+ * are video. Undefined for an unknown name and for one of both kinds (red).
+ */
+export function codecKindOf(name: string): MediaKind | undefined {
+  const canonical = canonicalCodecName(name);
+  if (canonical === undefined) return undefined;
+  const inAudio = KNOWN_CODECS.audio.includes(canonical);
+  const inVideo = KNOWN_CODECS.video.includes(canonical);
+  return inAudio === inVideo ? undefined : inAudio ? 'audio' : 'video';
+}

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { KNOWN_CODECS, canonicalCodecName } from './codecs.js';
 import {
   SdpRewriteError,
+  addMediaLines,
   addSessionLines,
   restrictCodecs,
   validateExtraSdpLine,
@@ -417,6 +418,22 @@ describe('restrictCodecs property', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('addMediaLines', () => {
+  it('puts b=AS into every video section right after its c= line, and nowhere else', () => {
+    const sdp = addMediaLines(CHROME_OFFER, 'video', ['b=AS:256', 'b=TIAS:256000']);
+    const video = section(sdp, 'video').lines;
+    const c = video.findIndex((line) => line.startsWith('c='));
+    expect(video.slice(c, c + 3)).toEqual([video[c], 'b=AS:256', 'b=TIAS:256000']);
+    expect(section(sdp, 'audio').lines).toEqual(section(CHROME_OFFER, 'audio').lines);
+    expect(sdp.replace('b=AS:256\r\nb=TIAS:256000\r\n', '')).toBe(CHROME_OFFER);
+  });
+
+  it('leaves an SDP without a section of that kind as it was, and refuses a malformed line', () => {
+    expect(addMediaLines(DESK_PHONE_OFFER, 'video', ['b=AS:256'])).toBe(DESK_PHONE_OFFER);
+    expect(() => addMediaLines(CHROME_OFFER, 'video', ['b=AS 256'])).toThrow(/invalid extra SDP line/);
   });
 });
 

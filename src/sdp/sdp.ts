@@ -274,6 +274,19 @@ export function addSessionLines(sdp: string, lines: readonly string[]): string {
   return joinSections(insertInOrder(session, lines, SESSION_ORDER, eol), media);
 }
 
+/**
+ * Insert extra lines into every media section of a kind (`b=AS:256` into m=video: browsers take
+ * bandwidth limits from a media section's b= line and ignore the session's), each where RFC 4566
+ * orders it (b= after the section's c=). An SDP with no such section is left as it is.
+ */
+export function addMediaLines(sdp: string, kind: 'audio' | 'video', lines: readonly string[]): string {
+  checkExtraLines(lines);
+  if (lines.length === 0) return sdp;
+  const { session, media, eol } = parseSdp(sdp);
+  const rewritten = media.map((section) => (parseMediaLine(section[0]?.text ?? '')?.kind === kind ? insertInOrder(section, lines, MEDIA_ORDER, eol) : section));
+  return joinSections(session, rewritten);
+}
+
 // ---------------------------------------------------------------------------
 // Packet time
 

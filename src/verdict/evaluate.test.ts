@@ -82,6 +82,20 @@ describe('evaluateThresholds on a run with known figures', () => {
     expect(evaluate('one_way_audio', 'count==0', noneEstablished).passed).toBe(true);
   });
 
+  it('video: freeze time and frame rate over the calls that had video, a time with its unit', () => {
+    const calls = [
+      call({ iteration: 1, videoFreezeSeconds: 0, videoFpsIn: 15 }),
+      call({ iteration: 2, videoFreezeSeconds: 2.2, videoFpsIn: 9.5 }),
+      call({ iteration: 3 }), // audio only: not a value
+    ];
+    const on = { ...data, calls };
+    expect(evaluate('video_freeze_seconds', 'max<1s', on)).toMatchObject({ observed: 2.2, passed: false, sampleCount: 2 });
+    expect(evaluate('video_freeze_seconds', 'med<=1.1s', on)).toMatchObject({ passed: true });
+    expect(evaluate('video_fps', 'min>=10', on)).toMatchObject({ observed: 9.5, passed: false });
+    expect(evaluate('video_fps', 'avg>12', on).passed).toBe(true);
+    expect(() => parseThresholds({ video_freeze_seconds: ['max<1'] }, 'test')).toThrow(/a time needs its unit/);
+  });
+
   it('rates dtmf steps', () => {
     const steps = [step({ iteration: 1, index: 0, name: 'dtmf 1', kind: 'dtmf' }), step({ iteration: 2, index: 0, name: 'dtmf 1', kind: 'dtmf', ok: false, failureReason: 'command_failed' })];
     expect(evaluate('dtmf_delivered', 'rate>=0.5', { ...data, steps })).toMatchObject({ observed: 0.5, passed: true });

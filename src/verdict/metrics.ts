@@ -75,6 +75,16 @@ export const THRESHOLD_METRICS = {
     unit: 'seconds',
     measures: 'round-trip time of each call, worst leg',
   },
+  video_fps: {
+    kind: 'trend',
+    unit: 'count',
+    measures: 'mean received video frame rate of each call with video, worst leg (frames/s)',
+  },
+  video_freeze_seconds: {
+    kind: 'trend',
+    unit: 'seconds',
+    measures: 'time the received video spent frozen in each call with video, worst leg',
+  },
   one_way_audio: {
     kind: 'count',
     unit: 'count',

@@ -63,6 +63,10 @@ export function observe(
       return trend(calls, (call) => call.packetLossRatio, aggregation);
     case 'rtt':
       return trend(calls, (call) => call.rttSeconds, aggregation);
+    case 'video_fps':
+      return trend(calls, (call) => call.videoFpsIn, aggregation);
+    case 'video_freeze_seconds':
+      return trend(calls, (call) => call.videoFreezeSeconds, aggregation);
     case 'one_way_audio':
       return count(calls, (call) => call.oneWayAudio || call.failureReason === 'no_media' || call.failureReason === 'one_way_audio');
     case 'failed_calls':

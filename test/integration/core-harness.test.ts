@@ -69,7 +69,7 @@ describe('scenarios on the embedded server', () => {
     expect(call).toMatchObject({ codec_out: 'PCMU', codec_in: 'PCMU' });
     const codecSteps = readCsv(join(dir, 'steps.csv')).filter((s) => s.kind === 'expect' && s.name.includes('codec'));
     expect(codecSteps.length).toBeGreaterThan(0);
-    for (const step of codecSteps) expect(step.detail).toMatch(/alice: codec out PCMU, in PCMU; bob: codec out PCMU, in PCMU/);
+    for (const step of codecSteps) expect(step.detail).toMatch(/alice: audio codec out PCMU, in PCMU; bob: audio codec out PCMU, in PCMU/);
   });
 
   it('a call to a user who is not registered fails with 480, reported as such', async () => {
