@@ -51,6 +51,7 @@ const { searchCapacity, describeCapacity } = await dist('studies/capacity.js');
 const { createLogger } = await dist('log.js');
 const { labUp, labDown, labPortsFrom, missingLabPrerequisites, describeMissing } = await dist('lab/index.js');
 const { measureVideo, videoSection, VIDEO_BEGIN, VIDEO_END } = await import('./video.mjs');
+const { measureHeldWindow } = await import('./heldWindow.mjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -91,7 +92,7 @@ if (args.help) {
   --churn-duration 60     seconds of load per churn row (calls then wind down)
   --churn-hold 8          seconds each churn call is held
   --lab-port-base 13060   first port of the lab the churn rows start (uses base..base+299)
-  --video-sizes 2,4,8     video call legs held (video)
+  --video-sizes 4,16,32   video call legs held (video)
   --video-codecs VP8,H264 the video codec of each video row
   --video-hold 30         seconds each video size is measured, all calls up
   --only a,b,c,d,churn,video   run only these parts (churn measures its own floors when c is not run)
@@ -117,7 +118,7 @@ const config = {
   churnDurationSeconds: Number(args['churn-duration'] ?? (quick ? 15 : 60)),
   churnHoldSeconds: Number(args['churn-hold'] ?? (quick ? 4 : 8)),
   labPortBase: Number(args['lab-port-base'] ?? 13060),
-  videoSizes: list(args['video-sizes'] ?? (quick ? '2' : '2,4,8')),
+  videoSizes: list(args['video-sizes'] ?? (quick ? '2' : '4,16,32')),
   videoCodecs: (args['video-codecs'] ?? 'VP8,H264').split(',').map((s) => s.trim()).filter(Boolean),
   videoWindowSeconds: Number(args['video-hold'] ?? (quick ? 6 : 30)),
   parts: new Set((args.only ?? 'a,b,c,d,churn,video').split(',').map((p) => p.trim())),
@@ -217,35 +218,11 @@ async function measureCallwright({ label, legs, profile, agentsPerPage }) {
   const holdSeconds = Math.ceil(setupAllowance + config.settleSeconds + config.windowSeconds + 5);
   const name = `bench-${label}`;
   const scenario = heldCallsScenario({ name, legs, profile, agentsPerPage, holdSeconds });
-  let established = 0;
-  let allUp;
-  const allUpPromise = new Promise((r) => (allUp = r));
-  const samples = [];
-  let windowOpen = false;
-  const reporter = {
-    name: 'bench',
-    onEvent(event) {
-      if (event.type === 'callEstablished' && ++established === calls) allUp(Date.now());
-      if (event.type === 'sample' && windowOpen) samples.push(event.sample);
-    },
-  };
-  let pids = () => [];
-  const startedAt = Date.now();
   log(`${label}: ${legs} legs (${calls} calls), ${profile} profile${agentsPerPage ? `, ${agentsPerPage} agent(s) per page` : ''}, hold ${holdSeconds} s`);
-  const running = runScenario({ scenario, outDir: join(outDir, 'runs', name), logger, reporters: [reporter], signal: stopping.signal, onReady: (r) => (pids = r.browserPids) });
-  const measured = (async () => {
-    const upAt = await Promise.race([allUpPromise, running.then(() => undefined), sleep(setupAllowance * 1000).then(() => undefined)]);
-    if (upAt === undefined) return { error: `only ${established}/${calls} calls were up after ${setupAllowance} s` };
-    const setupSpreadSeconds = (upAt - startedAt) / 1000;
-    await sleep(config.settleSeconds * 1000);
-    const m = meter(pids);
-    m.start();
-    windowOpen = true;
-    await sleep(config.windowSeconds * 1000);
-    windowOpen = false;
-    return { ...m.stop(), allUpAfterSeconds: setupSpreadSeconds, browsers: pids().length };
-  })();
-  const [outcome, window] = await Promise.all([running, measured]);
+  const { outcome, window, samples } = await measureHeldWindow(
+    { runScenario, meter, sleep, logger, signal: stopping.signal, outDir },
+    { scenario, name, calls, setupAllowance, settleSeconds: config.settleSeconds, windowSeconds: config.windowSeconds },
+  );
   const succeeded = outcome.calls.filter((c) => c.result === 'success').length;
   const ratios = samples.map((s) => s.concealedRatio).filter((r) => r !== undefined && Number.isFinite(r));
   const failures = {};

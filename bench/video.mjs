@@ -8,6 +8,7 @@
  * only this section of bench/results.md.
  */
 import { join, relative } from 'node:path';
+import { measureHeldWindow } from './heldWindow.mjs';
 
 export const VIDEO_BEGIN = '<!-- video rows: written by bench/run.mjs; a run of `--only video` replaces this section and leaves the rest -->';
 export const VIDEO_END = '<!-- end of video rows -->';
@@ -54,33 +55,11 @@ export async function measureVideo(deps, { legs, codec }) {
   const holdSeconds = Math.ceil(setupAllowance + config.settleSeconds + config.videoWindowSeconds + 5);
   const name = `bench-video-${codec.toLowerCase()}-${legs}`;
   const scenario = videoScenario({ parseScenario, outDir, name, legs, codec, holdSeconds });
-  let established = 0;
-  let allUp;
-  const allUpPromise = new Promise((r) => (allUp = r));
-  const samples = [];
-  let windowOpen = false;
-  const reporter = {
-    name: 'bench-video',
-    onEvent(event) {
-      if (event.type === 'callEstablished' && ++established === calls) allUp(Date.now());
-      if (event.type === 'sample' && windowOpen) samples.push(event.sample);
-    },
-  };
-  let pids = () => [];
   log(`video ${codec} ${legs}: ${calls} video calls, hold ${holdSeconds} s`);
-  const running = runScenario({ scenario, outDir: join(outDir, 'runs', name), logger, reporters: [reporter], signal, onReady: (r) => (pids = r.browserPids) });
-  const measured = (async () => {
-    const upAt = await Promise.race([allUpPromise, running.then(() => undefined), sleep(setupAllowance * 1000).then(() => undefined)]);
-    if (upAt === undefined) return { error: `only ${established}/${calls} calls were up after ${setupAllowance} s` };
-    await sleep(config.settleSeconds * 1000);
-    const m = meter(pids);
-    m.start();
-    windowOpen = true;
-    await sleep(config.videoWindowSeconds * 1000);
-    windowOpen = false;
-    return { ...m.stop(), browsers: pids().length };
-  })();
-  const [outcome, window] = await Promise.all([running, measured]);
+  const { outcome, window, samples } = await measureHeldWindow(
+    { runScenario, meter, sleep, logger, signal, outDir },
+    { scenario, name, calls, setupAllowance, settleSeconds: config.settleSeconds, windowSeconds: config.videoWindowSeconds },
+  );
   const succeeded = outcome.calls.filter((c) => c.result === 'success').length;
   const failures = {};
   for (const call of outcome.calls) if (call.result === 'failed') failures[call.failureReason ?? 'unknown'] = (failures[call.failureReason ?? 'unknown'] ?? 0) + 1;

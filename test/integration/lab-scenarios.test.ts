@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { missingLabPrerequisites, type LabState } from '../../src/lab/index.js';
-import { processGroupMembers } from '../../src/lab/processes.js';
 import { chromiumMissing, itNeeding, labMissing, missingOf, named, requirePrerequisites, skipped } from './prerequisites.js';
-import { processesInGroups, readCsv, readJson, ROOT, runCli, tempDir, type CliRun } from './support.js';
+import { startTestLab, stopTestLab } from './testLab.js';
+import { readCsv, readJson, ROOT, runCli, tempDir, type CliRun } from './support.js';
 
 // Every scenarios/lab/*.yaml through the real CLI against one real lab (Kamailio, rtpengine,
 // the SIPp echo device, baresip) on its own ports (7060..7359) and in its own temp dir, so it
@@ -113,11 +113,7 @@ describe.skipIf(skipped(missing))(named('lab scenarios through the CLI against a
 
   beforeAll(async () => {
     if (missing !== undefined) return; // in CI: each test fails with the reason
-    const up = await runCli(['lab', 'up', '--dir', labDir, '--port-base', String(PORT_BASE), '--devices', ...(devices.length > 0 ? devices : ['none'])], { timeoutMs: 60_000 });
-    expect(up.code, up.stderr).toBe(0);
-    state = readJson<LabState>(join(labDir, 'lab.json'));
-    labPids = state.processes.map((p) => p.pid);
-    expect(state.wsUrl).toBe(`ws://127.0.0.1:${PORT_BASE + 1}`);
+    ({ state, pids: labPids } = await startTestLab(labDir, PORT_BASE, ['--devices', ...(devices.length > 0 ? devices : ['none'])]));
     expect(state.mtuFallback).toBe(false);
   }, 90_000);
 
@@ -126,15 +122,9 @@ describe.skipIf(skipped(missing))(named('lab scenarios through the CLI against a
 
   afterAll(async () => {
     if (missing !== undefined) return;
-    const down = await runCli(['lab', 'down', '--dir', labDir], { timeoutMs: 60_000 });
-    expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout).toMatch(/stopped: /);
     // Nothing of ours is left: no lab process (nor its process group), no Chromium.
-    for (const pid of labPids) {
-      expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), `lab pid ${pid}`).toBe(false);
-      expect(processGroupMembers(pid)).toEqual([]);
-    }
-    expect(processesInGroups(browserPids)).toEqual([]);
+    const down = await stopTestLab(labDir, labPids, browserPids);
+    expect(down.stdout).toMatch(/stopped: /);
     expect(existsSync(join(labDir, 'lab.json'))).toBe(false);
   }, 90_000);
 

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LabState } from '../../src/lab/index.js';
-import { processGroupMembers } from '../../src/lab/processes.js';
 import { chromiumMissing, labMissing, missingOf, named, requirePrerequisites, skipped } from './prerequisites.js';
-import { processesInGroups, readCsv, readJson, runCli, tempDir, writeScenario, type CliRun } from './support.js';
+import { startTestLab, stopTestLab } from './testLab.js';
+import { readCsv, readJson, runCli, tempDir, writeScenario, type CliRun } from './support.js';
 
 // Transcoding caught, for real: two browsers call each other through a lab Kamailio (its own
 // ports, 18060..18359, no device, no TURN). On the normal route their media goes peer to peer
@@ -86,25 +86,14 @@ function kamailioLines(callId: string): string {
 describe.skipIf(skipped(missing))(named('transcoding through rtpengine, caught (lab)', missing), () => {
   beforeAll(async () => {
     if (missing !== undefined) return; // in CI: each test fails with the reason
-    const up = await runCli(['lab', 'up', '--dir', labDir, '--port-base', String(PORT_BASE), '--devices', 'none', '--no-turn'], { timeoutMs: 60_000 });
-    expect(up.code, up.stderr).toBe(0);
-    state = readJson<LabState>(join(labDir, 'lab.json'));
-    labPids = state.processes.map((p) => p.pid);
-    expect(state.wsUrl).toBe(`ws://127.0.0.1:${PORT_BASE + 1}`);
+    ({ state, pids: labPids } = await startTestLab(labDir, PORT_BASE, ['--devices', 'none', '--no-turn']));
   }, 90_000);
 
   beforeEach(() => requirePrerequisites(missing));
 
   afterAll(async () => {
     if (missing !== undefined) return;
-    const down = await runCli(['lab', 'down', '--dir', labDir], { timeoutMs: 60_000 });
-    expect(down.code, down.stderr).toBe(0);
-    for (const pid of labPids) {
-      expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), `lab pid ${pid}`).toBe(false);
-      expect(processGroupMembers(pid)).toEqual([]);
-    }
-    for (let i = 0; i < 50 && processesInGroups(browserPids).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(processesInGroups(browserPids)).toEqual([]);
+    await stopTestLab(labDir, labPids, browserPids);
   }, 90_000);
 
   it('the normal route (peer to peer, Opus) is not flagged; the transcoding route is, audio opus->PCMU and PCMU->opus, with audio flowing both ways', async () => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeMissing, missingLabPrerequisites, type LabState } from '../../src/lab/index.js';
 import { canBind } from '../../src/lab/ports.js';
-import { processGroupMembers } from '../../src/lab/processes.js';
 import { chromiumMissing, missingOf, named, requirePrerequisites, skipped } from './prerequisites.js';
-import { processesInGroups, readCsv, readJson, ROOT, runCli, tempDir, type CliRun } from './support.js';
+import { startTestLab, stopTestLab } from './testLab.js';
+import { readCsv, readJson, ROOT, runCli, tempDir, type CliRun } from './support.js';
 
 // Calls through a real TURN relay: the lab's coturn on 127.0.0.1 (its own ports, 13060..13359,
 // apart from every other lab test), browsers with relay candidates only (iceTransportPolicy:
@@ -84,22 +84,17 @@ function boundAddresses(port: number): string[] {
 describe.skipIf(skipped(missing))(named('calls through the lab TURN relay (coturn), relay candidates only', missing), () => {
   beforeAll(async () => {
     if (missing !== undefined) return; // in CI: each test fails with the reason
-    const up = await runCli(['lab', 'up', '--dir', labDir, '--port-base', String(PORT_BASE), '--devices', 'sipp-echo'], { timeoutMs: 60_000 });
-    cliOutputs.push(up.stdout, up.stderr);
-    expect(up.code, up.stderr).toBe(0);
-    state = readJson<LabState>(join(labDir, 'lab.json'));
-    labPids = state.processes.map((p) => p.pid);
+    const lab = await startTestLab(labDir, PORT_BASE, ['--devices', 'sipp-echo']);
+    cliOutputs.push(lab.up.stdout, lab.up.stderr);
+    ({ state, pids: labPids } = lab);
   }, 90_000);
 
   beforeEach(() => requirePrerequisites(missing));
 
   afterAll(async () => {
     if (missing !== undefined) return;
-    const down = await runCli(['lab', 'down', '--dir', labDir], { timeoutMs: 60_000 });
-    expect(down.code, down.stderr).toBe(0);
+    const down = await stopTestLab(labDir, labPids, browserPids);
     expect(down.stdout).toMatch(/stopped: .*coturn/);
-    for (const pid of labPids) expect(processGroupMembers(pid), `lab pid ${pid}`).toEqual([]);
-    expect(processesInGroups(browserPids)).toEqual([]);
     expect(await canBind(TURN_PORT, 'udp')).toBe(true);
     rmSync(out, { recursive: true, force: true });
   }, 90_000);
