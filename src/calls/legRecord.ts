@@ -1,4 +1,4 @@
-import type { AgentEvent, CandidatePair, LegDirection, LegEndCause, MediaSample, TransportLayer } from '../protocol/events.js';
+import type { AgentEvent, CandidatePair, LegDirection, LegEndCause, MediaSample, OutboundRtp, TransportLayer } from '../protocol/events.js';
 import type { SipWireTimes } from './sipWireTimes.js';
 import { sendsNo } from '../sdp/mediaDirection.js';
 import { ReceivedVideo, receivedCounters, sentCounters, videoRates, type VideoRates } from './videoQuality.js';
@@ -119,9 +119,8 @@ export class LegRecord {
     const before = this.previous?.sample.audioOut;
     const now = event.sample.audioOut;
     if (now && now.remotePacketsLost !== undefined) {
-      const reported = (o: typeof now | undefined) => `${o?.remotePacketsLost}/${o?.remoteJitterSeconds}/${o?.roundTripTimeSeconds}/${o?.remoteFractionLost}`;
       if (!before) this.sentAtFarEndReport ??= now.packetsSent;
-      else if (reported(before) !== reported(now)) this.sentAtFarEndReport = (before.packetsSent + now.packetsSent) / 2;
+      else if (farEndReportChanged(before, now)) this.sentAtFarEndReport = (before.packetsSent + now.packetsSent) / 2;
     }
     if (event.sample.selectedPair) this.selectedPair = event.sample.selectedPair;
     // The first sample that shows audio sent: an upper bound on the first RTP, within one stats interval.
@@ -208,4 +207,9 @@ function ratesBetween(a: StatsEvent, b: StatsEvent): MediaRates {
     videoIn: pb.videoIn ? videoRates(pa.videoIn && receivedCounters(pa.videoIn), receivedCounters(pb.videoIn), seconds) : undefined,
     videoOut: pb.videoOut ? videoRates(pa.videoOut && sentCounters(pa.videoOut), sentCounters(pb.videoOut), seconds) : undefined,
   };
+}
+
+/** A new RTCP report from the far end between two samples: any of its figures moved. */
+function farEndReportChanged(a: OutboundRtp, b: OutboundRtp): boolean {
+  return a.remotePacketsLost !== b.remotePacketsLost || a.remoteJitterSeconds !== b.remoteJitterSeconds || a.roundTripTimeSeconds !== b.roundTripTimeSeconds || a.remoteFractionLost !== b.remoteFractionLost;
 }
