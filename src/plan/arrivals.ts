@@ -57,7 +57,9 @@ export function timeOfArrival(phases: readonly RatePhase[], count: number): numb
       // Solve rate*t + slope/2*t^2 = wanted; this form stays exact when slope is 0 and stable when it is negative.
       const half = (phase.endRate - phase.rate) / (2 * phase.durationSeconds);
       const root = Math.sqrt(Math.max(0, phase.rate * phase.rate + 4 * half * wanted));
-      const into = wanted === 0 ? 0 : (2 * wanted) / (phase.rate + root);
+      const denominator = phase.rate + root;
+      // A tiny count on a ramp from 0 underflows 4*half*wanted to 0: then rate*t is 0 too and t = sqrt(wanted/half).
+      const into = wanted === 0 ? 0 : denominator > 0 ? (2 * wanted) / denominator : Math.sqrt(wanted) / Math.sqrt(half);
       return start + Math.min(Math.max(0, into), phase.durationSeconds);
     }
     before += inPhase;

@@ -54,6 +54,13 @@ describe('open-model arrivals', () => {
     expect(arrivalTimes([constant(10, 60)], { ...uniform, limit: 7 })).toHaveLength(7);
   });
 
+  it('timeOfArrival stays inside the phase for a count too small to square (CI counterexample)', () => {
+    const phases = [{ durationSeconds: 1.569021792694131, rate: 0, endRate: 6.373397773417303e-7 }, { durationSeconds: 0.5, rate: 0.399998, endRate: 0 }];
+    const t = timeOfArrival(phases, 2.5e-323)!;
+    expect(t).toBeLessThan(1e-100);
+    expect(expectedArrivalsBy(phases, t)).toBeCloseTo(2.5e-323, 6);
+  });
+
   it('timeOfArrival inverts the integral for any phases (property)', () => {
     const phase = fc.record({ durationSeconds: fc.double({ min: 0.5, max: 100, noNaN: true }), rate: fc.double({ min: 0, max: 50, noNaN: true }), endRate: fc.double({ min: 0, max: 50, noNaN: true }) });
     fc.assert(
