@@ -8,6 +8,8 @@
 //                                                the harness's own health; the load plan; the outputs
 //   scenario/ browser/ agent/ server/ lab/       the typed scenario; Chromium; the page; the embedded
 //   metrics/ verdict/                            server; the lab's peers; Prometheus; thresholds
+//   lite/                                        lite agents: their media (node-datachannel), their
+//                                                process (the page's agent code in Node), Node's handle
 //   common/ sdp/ protocol/ generated/            ground floor: statistics, formats, redaction, atomic
 //   (and src/*.ts: results, errors, log)         writes; SDP and codecs; page <-> Node messages
 // Each room lists the rooms it may import; anything else is an upward or sideways arrow.
@@ -22,13 +24,14 @@ const mayImport = {
   sdp: [],
   protocol: [],
   agent: ['protocol', 'sdp'],
+  lite: ['common', 'protocol', 'sdp', 'agent'],
   metrics: ['common'],
   verdict: ['common'],
   server: ['common'],
   lab: ['common'],
   network: ['common', 'lab', 'scenario'],
   scenario: ['common', 'sdp'],
-  browser: ['common', 'generated', 'protocol'],
+  browser: ['common', 'generated', 'protocol', 'lite'],
   report: [...GROUND, 'metrics', 'verdict'],
   plan: ['common', 'scenario'],
   watchdog: ['common', 'scenario'],

@@ -211,6 +211,15 @@ export interface CallResult {
    * first); '' when seen and none; `unknown` when not observed (one end outside callwright, no media).
    */
   transcoded?: string;
+  /** Who carried the caller's and the callee's leg: browser or lite (empty for a leg outside callwright). */
+  callerAgent?: 'browser' | 'lite';
+  calleeAgent?: 'browser' | 'lite';
+  /**
+   * Of the audio packets a lite leg received, the share carrying the lite fixture's own frames
+   * (its echo from a device that echoes, or another lite agent's audio): the lite agent's payload
+   * check, as it decodes nothing. The lowest over the call's lite legs; empty without one.
+   */
+  knownFramesRatio?: number;
   /** Each callwright leg of the call, with its transport timeline (legs.csv; not in calls.csv, so absent when calls.csv is read back). */
   legs?: LegResult[];
 }

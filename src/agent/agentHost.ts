@@ -1,13 +1,11 @@
 import { Invitation, Inviter, Messager, Registerer, RegistererState, RequestPendingError, UserAgent, UserAgentState } from 'sip.js';
 import type { CallCommand, CreateAgentCommand, PageConfig } from '../protocol/commands.js';
 import { Leg, type Emit } from './leg.js';
-import type { SharedCapture } from './mediaCapture.js';
+import type { MediaBackend } from './legMedia.js';
 import { addMediaLines, addSessionLines } from '../sdp/sdp.js';
 import { codecModifiers } from './sdpModifiers.js';
-import { playsReceivedAudio } from './playout.js';
 import { redactAuthorizationHeaders } from '../protocol/sipRedaction.js';
 import { readSipMessage, replaceSipBody, TappedTransport, utf8Length, type SipTapMessage } from './sipTap.js';
-import { gatheringHandlerFactory } from './gatheringHandler.js';
 
 /** Methods whose messages are no call's: not streamed to Node as SIP evidence. */
 const NOT_CALL_METHODS = new Set(['REGISTER', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'PUBLISH']);
@@ -23,8 +21,9 @@ export interface LegRegistry {
 }
 
 /**
- * One SIP.js user agent in the page: registration, outgoing and incoming
- * calls, MESSAGE. Several share a page and its one media capture.
+ * One SIP.js user agent: registration, outgoing and incoming calls, MESSAGE.
+ * Several share a page (and its one media capture) or a lite agent process;
+ * the media backend is what differs.
  */
 export class AgentHost {
   readonly ua: UserAgent;
@@ -50,7 +49,7 @@ export class AgentHost {
   constructor(
     readonly command: CreateAgentCommand,
     private readonly config: PageConfig,
-    capture: SharedCapture,
+    private readonly media: MediaBackend,
     private readonly emit: Emit,
     private readonly legs: LegRegistry,
   ) {
@@ -63,12 +62,7 @@ export class AgentHost {
       displayName: command.displayName,
       transportConstructor: TappedTransport,
       transportOptions: { server: command.wsUrl, connectionTimeout: 5, traceSip: false },
-      sessionDescriptionHandlerFactory: gatheringHandlerFactory((constraints) => capture.streamFor(constraints), {
-        mode: config.iceGatheringMode,
-        timeoutMs: config.iceGatheringTimeoutMs,
-        // rtpengine answers without a=group:BUNDLE, which Chrome rejects under max-bundle.
-        peerConnectionConfiguration: { iceServers: config.iceServers, iceTransportPolicy: config.iceTransportPolicy ?? 'all', bundlePolicy: 'balanced' },
-      }),
+      sessionDescriptionHandlerFactory: media.sessionDescriptionHandlerFactory,
       logBuiltinEnabled: false,
       logLevel: 'error',
       logConnector: (level, category, label, content) => {
@@ -346,7 +340,7 @@ export class AgentHost {
 
   private track(legId: string, direction: 'outgoing' | 'incoming', session: Inviter | Invitation): Leg {
     const callId = session.request.callId;
-    const leg = new Leg(legId, this.agentId, direction, session, callId, this.emit, playsReceivedAudio(this.config, legId), (ended) => {
+    const leg = new Leg(legId, this.agentId, direction, session, callId, this.emit, this.media.legMedia(legId), (ended) => {
       this.legsByCallId.delete(callId);
       this.extraSdpByCallId.delete(callId);
       this.legs.remove(ended);

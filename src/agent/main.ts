@@ -5,6 +5,8 @@
  */
 import type { AgentCommand, DispatchResult, PageConfig } from '../protocol/commands.js';
 import { EMIT_FUNCTION, PAGE_GLOBAL, type AgentEvent } from '../protocol/events.js';
+import { browserMediaBackend } from './browserLegMedia.js';
+import { SharedCapture } from './mediaCapture.js';
 import { PageAgent } from './pageAgent.js';
 import { useWorkerWebSockets } from './workerWebSocket.js';
 
@@ -18,7 +20,7 @@ const api = {
     if (agent) return { ok: false, error: 'page already initialised' };
     const emit = (window as unknown as Record<string, (events: AgentEvent[]) => Promise<void>>)[EMIT_FUNCTION];
     if (typeof emit !== 'function') return { ok: false, error: `${EMIT_FUNCTION} is not exposed to the page` };
-    agent = new PageAgent(config, (events) => emit(events));
+    agent = new PageAgent(config, (events) => emit(events), browserMediaBackend(config, new SharedCapture()));
     return { ok: true };
   },
   dispatch(command: AgentCommand): DispatchResult {

@@ -1,25 +1,24 @@
 import type { AgentCommand, DispatchResult, PageConfig } from '../protocol/commands.js';
 import type { AgentEvent } from '../protocol/events.js';
 import { AgentHost, errorText } from './agentHost.js';
+import type { MediaBackend } from './legMedia.js';
 import { EventSink } from './eventSink.js';
 import type { Leg } from './leg.js';
-import { SharedCapture } from './mediaCapture.js';
 import { PageHealthMonitor } from './pageHealth.js';
 import { StatsScheduler } from './statsScheduler.js';
 
 /** getStats calls a page may start per second, whatever its number of legs (docs/load.md). */
-const STATS_PER_SECOND = 60;
+export const STATS_PER_SECOND = 60;
 /** How often the page reports its main-thread health. */
 const HEALTH_EVERY_MS = 1000;
 
 /**
- * Everything one page runs: its user agents, their legs, one media capture
- * and one stats timer. Commands come in through dispatch; outcomes go out as
- * events. The page never decides pass or fail.
+ * Everything one page (or lite agent process) runs: its user agents, their
+ * legs, their media backend and one stats timer. Commands come in through
+ * dispatch; outcomes go out as events. It never decides pass or fail.
  */
 export class PageAgent {
   private readonly sink: EventSink;
-  private readonly capture = new SharedCapture();
   private readonly agents = new Map<string, AgentHost>();
   private readonly legs = new Map<string, Leg>();
   private incomingCounter = 0;
@@ -29,11 +28,13 @@ export class PageAgent {
   constructor(
     private readonly config: PageConfig,
     push: (events: AgentEvent[]) => Promise<void> | void,
+    private readonly media: MediaBackend,
+    statsPerSecond = STATS_PER_SECOND,
   ) {
     this.sink = new EventSink(push, config.flushIntervalMs);
     this.stats = new StatsScheduler(
       config.statsIntervalMs,
-      STATS_PER_SECOND,
+      statsPerSecond,
       () => [...this.legs.values()].filter((leg) => leg.established && !leg.ended),
       (leg) => leg.sampleStats(),
       (leg) => leg.samplesTaken < 2,
@@ -64,7 +65,7 @@ export class PageAgent {
           // The page id keeps leg ids unique across pages: an agent recreated on a new page (crash, hang) starts counting again.
           nextIncomingLegId: (agentId: string) => `${agentId}:${this.config.pageId}:in${++this.incomingCounter}`,
         };
-        this.agents.set(command.agentId, new AgentHost(command, this.config, this.capture, (e) => this.sink.emit(e), legs));
+        this.agents.set(command.agentId, new AgentHost(command, this.config, this.media, (e) => this.sink.emit(e), legs));
         return Promise.resolve();
       }
       case 'connect':

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'puppeteer';
 import type { AgentCommand, DispatchResult, PageConfig } from '../protocol/commands.js';
 import { EMIT_FUNCTION, PAGE_GLOBAL, type AgentEvent } from '../protocol/events.js';
 import { InfraError } from '../errors.js';
+import type { AgentHome } from '../protocol/agentHome.js';
 
 export interface AgentPageHooks {
   onEvents(pageId: string, events: AgentEvent[]): void;
@@ -23,7 +24,8 @@ const CLOSE_TIMEOUT_MS = 5_000;
  * Node's handle on one agent page: the one dispatch function going in, the
  * batched events coming out, and the page's death (crash, close, hang) noticed.
  */
-export class AgentPage {
+export class AgentPage implements AgentHome {
+  readonly kind = 'browser';
   agentCount = 0;
   lost = false;
   private hooks: AgentPageHooks | undefined;

@@ -5,6 +5,8 @@ import { AgentPage, type AgentPageHooks } from './agentPage.js';
 import { chromiumArgs, resolveChromium, type FakeMedia, type TlsTrust } from './chromium.js';
 import { PageServer } from './pageServer.js';
 import { killProcessGroup, waitForProcessGroupGone } from '../processGroup.js';
+import type { AgentHome } from '../protocol/agentHome.js';
+import { LiteProcess } from '../lite/liteProcess.js';
 
 export interface BrowserPoolOptions {
   executablePath?: string;
@@ -16,6 +18,8 @@ export interface BrowserPoolOptions {
   hooks: AgentPageHooks;
   /** Told each browser's PID (its process group holds every Chromium helper process). */
   onBrowserStarted?(pid: number | undefined): void;
+  /** Told each lite agent process's PID (a process group of its own). */
+  onLiteStarted?(pid: number | undefined): void;
   /** How wss:// servers are trusted (launch flags, for every browser of the pool). */
   tls?: TlsTrust;
   /** How long a page may take to accept a command before it counts as hung (default 15 s). */
@@ -25,7 +29,12 @@ export interface BrowserPoolOptions {
    * with a network of its own: the launcher runs Chromium in the role's network namespace).
    */
   launchers?: Readonly<Record<string, string>>;
+  /** Agents per lite agent process (roles with agent: lite). */
+  liteAgentsPerProcess?: number;
 }
+
+/** A lite process carries about 500 legs before its event loop lags (bench/results.md): 250 agents leave room for transfers. */
+export const LITE_AGENTS_PER_PROCESS = 250;
 
 interface BrowserSlot {
   browser: Browser;
@@ -46,7 +55,9 @@ interface BrowserSlot {
  */
 export class BrowserPool {
   private readonly browsers: BrowserSlot[] = [];
+  private readonly liteProcesses: LiteProcess[] = [];
   private pageCounter = 0;
+  private liteCounter = 0;
   private placing: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -59,9 +70,9 @@ export class BrowserPool {
     return new BrowserPool(options, await PageServer.start());
   }
 
-  /** A page with room for one more agent, in a browser of its group; opens pages and browsers as needed. */
-  placeAgent(group = ''): Promise<AgentPage> {
-    const next = this.placing.then(() => this.findOrOpenPage(group));
+  /** A page with room for one more agent, in a browser of its group (or a lite process); opens them as needed. */
+  placeAgent(group = '', kind: 'browser' | 'lite' = 'browser'): Promise<AgentHome> {
+    const next = this.placing.then((): Promise<AgentHome> => (kind === 'lite' ? this.findOrStartLite() : this.findOrOpenPage(group)));
     this.placing = next.catch(() => undefined);
     return next.then((page) => {
       page.agentCount++;
@@ -69,7 +80,7 @@ export class BrowserPool {
     });
   }
 
-  release(page: AgentPage): void {
+  release(page: AgentHome): void {
     page.agentCount = Math.max(0, page.agentCount - 1);
     // A retired page closes once its last agent has moved out (runner/pageRecycler.ts); in line
     // with placement, so no agent is placed into a page or browser while it closes.
@@ -77,29 +88,30 @@ export class BrowserPool {
   }
 
   /** Pages that take no new agents (near Chromium's 500 RTCPeerConnections per page); closed once empty. */
-  private readonly retired = new Set<AgentPage>();
+  private readonly retired = new Set<AgentHome>();
 
-  retire(page: AgentPage): void {
+  retire(page: AgentHome): void {
     this.retired.add(page);
   }
 
-  isRetired(page: AgentPage): boolean {
+  isRetired(page: AgentHome): boolean {
     return this.retired.has(page);
   }
 
   /** PIDs of the browsers still running (a dead one's number may belong to someone else by now). */
   pids(): number[] {
-    return this.browsers.flatMap((slot) => (slot.pid === undefined || slot.exited ? [] : [slot.pid]));
+    const lite = this.liteProcesses.flatMap((home) => (home.pid === undefined ? [] : [home.pid]));
+    return [...this.browsers.flatMap((slot) => (slot.pid === undefined || slot.exited ? [] : [slot.pid])), ...lite];
   }
 
-  pages(): AgentPage[] {
-    return this.browsers.flatMap((slot) => slot.pages);
+  pages(): AgentHome[] {
+    return [...this.browsers.flatMap((slot) => slot.pages), ...this.liteProcesses];
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.browsers.map((slot) => closeBrowser(slot)));
+    await Promise.all([...this.browsers.map((slot) => closeBrowser(slot)), ...this.liteProcesses.map((home) => home.close())]);
     await this.server.stop();
   }
 
@@ -139,10 +151,14 @@ export class BrowserPool {
    * placement queue, so no page is being opened in that browser meanwhile, and
    * awaits nothing, so placement does not wait for Chromium to close.
    */
-  private closeRetiredPage(page: AgentPage): void {
+  private closeRetiredPage(page: AgentHome): void {
     if (page.agentCount > 0 || page.lost || this.closed) return;
+    if (page instanceof LiteProcess) {
+      void page.close();
+      return;
+    }
     const pageClosed = page.close(); // marks the page lost at once
-    const slot = this.browsers.find((s) => s.pages.includes(page));
+    const slot = this.browsers.find((s) => s.pages.some((p) => p === page));
     if (!slot || slot.exited || slot.pages.some((p) => !p.lost)) return;
     // retiring keeps new pages out; pids() lists the browser until it is gone.
     slot.retiring = true;
@@ -152,6 +168,24 @@ export class BrowserPool {
         const index = this.browsers.indexOf(slot);
         if (index >= 0) this.browsers.splice(index, 1);
       });
+  }
+
+  /** A lite process with room for one more agent, or a new one. */
+  private async findOrStartLite(): Promise<LiteProcess> {
+    if (this.closed) throw new InfraError('the agent pool is closed');
+    const limit = this.options.liteAgentsPerProcess ?? LITE_AGENTS_PER_PROCESS;
+    const found = this.liteProcesses.find((home) => !home.lost && !this.retired.has(home) && home.agentCount < limit);
+    if (found) return found;
+    const home = await LiteProcess.start({
+      pageId: `l${++this.liteCounter}`,
+      config: { ...this.options.pageConfig, pageId: `l${this.liteCounter}` },
+      hooks: this.hooks,
+      dispatchTimeoutMs: this.options.dispatchTimeoutMs ?? 15_000,
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
+    });
+    this.options.onLiteStarted?.(home.pid);
+    this.liteProcesses.push(home);
+    return home;
   }
 
   private async launchBrowser(group: string): Promise<BrowserSlot> {

@@ -106,8 +106,21 @@ export function buildCallResult(scenario: string, call: CallRecord, caller: LegR
     videoCodecOut: caller?.codecs.videoOut,
     videoCodecIn: caller?.codecs.videoIn,
     transcoded: transcodedColumn(caller && callee && caller !== callee ? codecWays({ role: caller.role, codecs: caller.codecs }, { role: callee.role, codecs: callee.codecs }) : undefined),
+    callerAgent: caller?.agentKind,
+    calleeAgent: callee && callee !== caller ? callee.agentKind : undefined,
+    knownFramesRatio: knownFramesRatio(legs),
     legs: legs.map((leg) => legResult(call.key, leg, judge)),
   };
+}
+
+/** The lowest share of received audio packets that were the lite fixture's frames, over the call's lite legs. */
+function knownFramesRatio(legs: readonly LegRecord[]): number | undefined {
+  const ratios = legs.flatMap((leg) => {
+    const audioIn = leg.lastSample()?.audioIn;
+    if (leg.agentKind !== 'lite' || !audioIn || audioIn.knownFrames === undefined || audioIn.packetsReceived === 0) return [];
+    return [audioIn.knownFrames / audioIn.packetsReceived];
+  });
+  return ratios.length ? Math.min(...ratios) : undefined;
 }
 
 /**

@@ -81,6 +81,8 @@ export class LegRecord {
   selectedPair: CandidatePair | undefined;
   /** The page hosting the leg, for its health (main-thread lag). */
   pageId: string | undefined;
+  /** Who carries the leg: a browser page or a lite agent process. */
+  agentKind: 'browser' | 'lite' | undefined;
   /** Received audio had flowed: from then on, packets stopping or silence is an interruption. */
   audioFlowed = false;
   audioStoppedAtMs: number | undefined;

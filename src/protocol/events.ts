@@ -60,6 +60,8 @@ export interface InboundAudio extends InboundRtp {
   totalAudioEnergy?: number;
   totalSamplesReceived?: number;
   concealedSamples?: number;
+  /** Received packets whose payload is one of the fixture frames: our own audio echoed back, or another lite agent's (lite agents only). */
+  knownFrames?: number;
 }
 
 /** Received video (inbound-rtp, kind video); optional fields are absent when the browser does not report them. */
@@ -200,7 +202,8 @@ export type AgentEvent =
   | { type: 'dtmfSent'; legId: string; atMs: number; tone: string; mode: 'rfc4733' | 'info'; ok: boolean; status?: number }
   /** Outbound audio counters over an RFC 4733 DTMF burst (bytesSent counts payload bytes only). */
   | { type: 'dtmfWindow'; legId: string; atMs: number; packetsSent: number; payloadBytesSent: number; seconds: number }
-  | { type: 'dtmfReceived'; legId: string; atMs: number; tone: string; via: 'info' }
+  /** A DTMF tone arrived: as SIP INFO (any agent), or as RFC 4733 events (lite agents, which read their RTP; a browser cannot). */
+  | { type: 'dtmfReceived'; legId: string; atMs: number; tone: string; via: 'info' | 'rfc4733' }
   | { type: 'transferResult'; legId: string; atMs: number; ok: boolean; status?: number; error?: string }
   | { type: 'messageReceived'; agentId: string; atMs: number; from: string; body: string }
   | { type: 'messageResult'; agentId: string; requestId: string; atMs: number; ok: boolean; status?: number }

@@ -60,6 +60,10 @@ export const CALL_HEADERS: FieldHeaders<CallRow> = {
   videoCodecOut: 'video_codec_out',
   videoCodecIn: 'video_codec_in',
   transcoded: 'transcoded',
+  // Lite agents (docs/lite-agents.md): who carried each leg, and the payload check of lite legs.
+  callerAgent: 'caller_agent',
+  calleeAgent: 'callee_agent',
+  knownFramesRatio: 'known_frames_ratio',
 };
 
 export const CALL_COLUMNS = fieldColumns<CallRow>(

@@ -48,6 +48,9 @@ const fullCall: CallResult = {
   videoCodecOut: 'H264',
   videoCodecIn: 'VP8',
   transcoded: 'audio opus->PCMU; video H264->VP8',
+  callerAgent: 'lite',
+  calleeAgent: 'browser',
+  knownFramesRatio: 0.995,
 };
 
 const failedCall: CallResult = {
@@ -145,7 +148,7 @@ describe('calls.csv', () => {
     'harness_prep_s,answer_delay_s,callee_answer_s,disconnect_s,invite_sent_at,ice_gathering_ms,ice_connected_ms,candidate_pair,' +
     'audio_interrupted_at_s,evidence,far_end_loss_ratio,far_end_jitter_s,' +
     'video_fps_in,video_resolution_in,video_kbps_in,video_freezes,video_freeze_s,video_first_freeze_at_s,' +
-    'video_codec_out,video_codec_in,transcoded';
+    'video_codec_out,video_codec_in,transcoded,caller_agent,callee_agent,known_frames_ratio';
 
   it('has the header at begin and each call on disk as soon as the call ends, before onEnd', () => {
     const reporter = new CallsCsvReporter(outDir);
@@ -157,7 +160,7 @@ describe('calls.csv', () => {
       header,
       '3.main,smoke,3,main,alice,bob,sip:alice@lab.test,sip:bob@lab.test,a84b4c76e66710,2025-03-01T10:00:00.000Z,' +
         '0.042123,0.25,0.12,5.000001,success,false,,,,1234,opus,opus,2,0.008,0.0031,0.012,4.38,0,false,,,,,,,,,,,,0.0125,0.0042,' +
-        '14.5,320x240,251.25,1,2.2,3.5,H264,VP8,audio opus->PCMU; video H264->VP8',
+        '14.5,320x240,251.25,1,2.2,3.5,H264,VP8,audio opus->PCMU; video H264->VP8,lite,browser,0.995',
       '',
     ]);
 
@@ -165,7 +168,7 @@ describe('calls.csv', () => {
     expect(lines('calls.csv')[2]).toBe(
       '4.main,smoke,4,main,alice,,sip:alice@lab.test,"sip:""carol, jr""@lab.test",,2025-03-01T10:00:01.000Z,' +
         ',,,,failed,true,486,sip_status,"expected 200, got 486 ""Busy Here""",,,,,,,,,,true,,,,,,,,,,,,,' +
-        ',,,,,,,,,',
+        ',,,,,,,,,,,,',
     );
     reporter.onEnd();
     expect(lines('calls.csv')).toHaveLength(4);

@@ -123,6 +123,9 @@ const CALL_FIELDS = withHeaders<CallRow>(CALL_HEADERS, {
   videoCodecOut: optionalText,
   videoCodecIn: optionalText,
   transcoded: optionalText,
+  callerAgent: optional(oneOf(['browser', 'lite'] as const)),
+  calleeAgent: optional(oneOf(['browser', 'lite'] as const)),
+  knownFramesRatio: optionalNumber,
 });
 
 const STEP_FIELDS = withHeaders<StepResult>(STEP_HEADERS, {

@@ -62,8 +62,9 @@ export class AgentDirectory {
     const account = accounts[slot % accounts.length]!;
     // Answered in the page itself: a round trip through Node would add harness time to every setup.
     const autoAnswer = this.scenario.roles[role]!.autoAnswer;
-    // A role with a network of its own lives in browsers of its own, in its namespace.
-    const page = await this.pool.placeAgent(this.scenario.roles[role]!.network !== undefined ? role : '');
+    // A role with a network of its own lives in browsers of its own, in its namespace; lite roles in lite processes.
+    const roleSpec = this.scenario.roles[role]!;
+    const page = await this.pool.placeAgent(roleSpec.network !== undefined ? role : '', roleSpec.agent ?? 'browser');
     const agent: AgentInfo = {
       agentId,
       role,

@@ -59,6 +59,7 @@ export async function startBrowsers(
       logLevel: logger.level,
     },
     onBrowserStarted: (pid) => logger.debug(`chromium started, pid ${pid}`),
+    onLiteStarted: (pid) => logger.debug(`lite agent process started, pid ${pid}`),
     ...(context.endpoint.target.tls ? { tls: context.endpoint.target.tls } : {}),
     ...(settings.dispatchTimeoutMs ? { dispatchTimeoutMs: settings.dispatchTimeoutMs } : {}),
     ...(settings.launchers ? { launchers: settings.launchers } : {}),

@@ -7,13 +7,13 @@
  * page closes when the last one has left. The limit sits under 500 so legs
  * already under way on a retired page still fit.
  */
-import type { AgentPage } from '../browser/agentPage.js';
+import type { AgentHome } from '../protocol/agentHome.js';
 import type { AgentEvent } from '../protocol/events.js';
 
 export interface RetiringPool {
-  pages(): AgentPage[];
-  retire(page: AgentPage): void;
-  isRetired(page: AgentPage): boolean;
+  pages(): AgentHome[];
+  retire(page: AgentHome): void;
+  isRetired(page: AgentHome): boolean;
 }
 
 export class PageRecycler {
@@ -35,7 +35,8 @@ export class PageRecycler {
     this.created.set(pageId, count);
     if (count < this.limit) return;
     const page = this.pool.pages().find((p) => p.pageId === pageId);
-    if (page && !page.lost && !this.pool.isRetired(page)) {
+    // Chromium's limit: a lite process has none (node-datachannel frees what a closed connection held).
+    if (page && page.kind === 'browser' && !page.lost && !this.pool.isRetired(page)) {
       this.pool.retire(page);
       this.retiredPages++;
       this.log(`page ${pageId} created ${count} peer connections (Chromium allows 500 per page): its agents move to a new page`);
@@ -46,7 +47,7 @@ export class PageRecycler {
     return this.created.get(pageId) ?? 0;
   }
 
-  shouldMove(page: AgentPage): boolean {
+  shouldMove(page: AgentHome): boolean {
     return this.pool.isRetired(page);
   }
 }

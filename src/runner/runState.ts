@@ -1,4 +1,4 @@
-import type { AgentPage } from '../browser/agentPage.js';
+import type { AgentHome } from '../protocol/agentHome.js';
 import type { AgentEvent } from '../protocol/events.js';
 import type { Account } from '../scenario/types.js';
 import type { CallRecord } from '../calls/callRecord.js';
@@ -13,7 +13,7 @@ export interface AgentInfo {
   agentId: string;
   role: string;
   account: Account;
-  page: AgentPage;
+  page: AgentHome;
   created: boolean;
   registered: boolean;
   /** When the last REGISTER was asked for, to time registrations. */
@@ -219,6 +219,7 @@ export class RunState {
         leg.createdAtMs = event.atMs;
         leg.sipCallId = event.sipCallId;
         leg.pageId = agent.page.pageId;
+        leg.agentKind = agent.page.kind;
         const wire = this.wireTimesOf(event.agentId, event.sipCallId, event.atMs);
         wire.claimed = true;
         leg.wire = wire.times;

@@ -60,7 +60,9 @@ const autoAnswer = z.preprocess(
 );
 
 // network: the profile its browsers start on; whether the name exists is checked with the network section (network.ts).
-const roleFields = strictFields({ accounts: z.unknown().optional(), autoAnswer, network: profileRef.optional() }, 'a mapping with accounts');
+// agent: who plays the role, headless Chromium (default) or lite agents (SIP.js in Node, pre-encoded audio; docs/lite-agents.md).
+const agentKind = z.enum(['browser', 'lite'], { error: 'expected browser or lite' });
+const roleFields = strictFields({ accounts: z.unknown().optional(), autoAnswer, network: profileRef.optional(), agent: agentKind.optional() }, 'a mapping with accounts');
 
 /** The zod shapes of a role and its three account forms, for the JSON Schema (jsonSchema.ts). */
 export const ROLE_SHAPES = { listedAccount, accountRange, accountCsv, autoAnswer: autoAnswerFields } as const;
@@ -75,7 +77,7 @@ type SeenUsers = Map<string, string>;
 export function readRoles(value: unknown, env: Env, problems: Problems, baseDir = '.'): { roles: Record<string, Role>; names: string[] } {
   const roles: Record<string, Role> = {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.add('roles', `${value === undefined ? 'required' : `expected a mapping, got ${describeValue(value)}`} (role names mapped to { accounts, autoAnswer, network })`);
+    problems.add('roles', `${value === undefined ? 'required' : `expected a mapping, got ${describeValue(value)}`} (role names mapped to { accounts, autoAnswer, network, agent })`);
     return { roles, names: [] };
   }
   const entries = Object.entries(value);
@@ -113,6 +115,12 @@ function readRole(name: string, value: unknown, path: string, env: Env, seen: Se
     role.autoAnswer = { afterSeconds: fields.autoAnswer.after ?? 0, ...(fields.autoAnswer.receiveOnly ? { receiveOnly: true as const } : {}) };
   }
   if (fields.network !== undefined) role.network = fields.network;
+  if (fields.agent === 'lite') {
+    if (fields.network !== undefined) {
+      problems.add(`${path}.agent`, 'lite agents do not run in a network namespace of their own yet: use agent: browser for a role with a network profile');
+    }
+    role.agent = 'lite';
+  }
   return role;
 }
 

@@ -132,6 +132,7 @@ function rolesJson(): JsonSchema {
         anyOf: [{ type: 'array', items: jsonOf(ROLE_SHAPES.listedAccount), minItems: 1 }, jsonOf(ROLE_SHAPES.accountRange), jsonOf(ROLE_SHAPES.accountCsv)],
       },
       autoAnswer: { description: 'answer incoming calls without an answer step (true, or { after: 1s, receiveOnly: true })', anyOf: [{ type: 'boolean' }, jsonOf(ROLE_SHAPES.autoAnswer)] },
+      agent: { description: 'who plays the role: browser (headless Chromium, default) or lite (SIP.js in Node, pre-encoded audio, audio only; docs/lite-agents.md)', enum: ['browser', 'lite'] },
       network: {
         ...jsonOf(NETWORK_SHAPES.profileRef),
         description: `the impairment profile the role's browsers start on: a preset (${PRESET_NAMES}) or one of network.profiles; the role then runs in a network namespace of its own, which network steps can switch`,

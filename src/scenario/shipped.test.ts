@@ -9,7 +9,7 @@ const files = readdirSync(scenarioDir).filter((name) => name.endsWith('.yaml'));
 describe('shipped scenarios', () => {
   it('are all there', () => {
     expect(files.sort()).toEqual(
-      ['codec-opus-only.yaml', 'codec-pcmu-only.yaml', 'impaired-network.yaml', 'load-closed.yaml', 'load-ramp.yaml', 'message.yaml', 'receive-only.yaml', 'smoke.yaml', 'transfer.yaml', 'unreachable-user.yaml'],
+      ['codec-opus-only.yaml', 'codec-pcmu-only.yaml', 'impaired-network.yaml', 'lite-mixed.yaml', 'load-closed.yaml', 'load-ramp.yaml', 'message.yaml', 'receive-only.yaml', 'smoke.yaml', 'transfer.yaml', 'unreachable-user.yaml'],
     );
   });
 

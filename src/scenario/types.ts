@@ -105,6 +105,11 @@ export interface Role {
    * A role with one runs its browsers in a network namespace of its own, even on 'clean'.
    */
   network?: string;
+  /**
+   * 'lite': its user agents are lite agents (SIP.js in Node processes, node-datachannel media,
+   * pre-encoded audio, audio only); absent: headless Chromium.
+   */
+  agent?: 'lite';
 }
 
 /** Extra SDP lines for the sections of one kind of media: each m=audio / m=video section gets them. */

@@ -22,7 +22,7 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** Chromium PIDs the run logged (needs --log-level debug). */
+  /** Chromium and lite agent process PIDs the run logged (needs --log-level debug). */
   browserPids: number[];
 }
 
@@ -50,7 +50,8 @@ export function runCli(
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const browserPids = [...stderr.matchAll(/chromium started, pid (\d+)/g)].map((m) => Number(m[1]));
+      // Lite agent processes too: each is a process group of its own, like a browser.
+      const browserPids = [...stderr.matchAll(/(?:chromium|lite agent process) started, pid (\d+)/g)].map((m) => Number(m[1]));
       resolvePromise({ code, signal, stdout, stderr, browserPids });
     });
   });
