@@ -52,6 +52,7 @@ const { createLogger } = await dist('log.js');
 const { labUp, labDown, labPortsFrom, missingLabPrerequisites, describeMissing } = await dist('lab/index.js');
 const { measureVideo, videoSection, VIDEO_BEGIN, VIDEO_END } = await import('./video.mjs');
 const { measureHeldWindow } = await import('./heldWindow.mjs');
+const { measureLiteHeld, measureLiteRate, liteSection, LITE_BEGIN, LITE_END } = await import('./lite.mjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -70,6 +71,11 @@ const { values: args } = parseArgs({
     'video-sizes': { type: 'string' },
     'video-codecs': { type: 'string' },
     'video-hold': { type: 'string' },
+    'lite-sizes': { type: 'string' },
+    'lite-browser-legs': { type: 'string' },
+    'lite-rate': { type: 'string' },
+    'lite-rate-duration': { type: 'string' },
+    'lite-hold': { type: 'string' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -95,7 +101,12 @@ if (args.help) {
   --video-sizes 4,16,32   video call legs held (video)
   --video-codecs VP8,H264 the video codec of each video row
   --video-hold 30         seconds each video size is measured, all calls up
-  --only a,b,c,d,churn,video   run only these parts (churn measures its own floors when c is not run)
+  --lite-sizes 100,300,500   lite legs held (lite), beside --lite-browser-legs browser legs in the same run
+  --lite-browser-legs 60  browser legs held in the lite part, for legs per core side by side
+  --lite-rate 50          lite calls/s started for --lite-rate-duration seconds (0 skips it)
+  --lite-rate-duration 60 seconds of the lite setup-rate row
+  --lite-hold 30          seconds each lite/browser size is measured, all calls up
+  --only a,b,c,d,churn,video,lite   run only these parts (churn measures its own floors when c is not run)
   --quick                 small sizes and short windows: a smoke check
   --out DIR               raw JSON folder (default bench/out)
   --from-json FILE        measure nothing: write the table again from a raw JSON file
@@ -121,11 +132,16 @@ const config = {
   videoSizes: list(args['video-sizes'] ?? (quick ? '2' : '4,16,32')),
   videoCodecs: (args['video-codecs'] ?? 'VP8,H264').split(',').map((s) => s.trim()).filter(Boolean),
   videoWindowSeconds: Number(args['video-hold'] ?? (quick ? 6 : 30)),
-  parts: new Set((args.only ?? 'a,b,c,d,churn,video').split(',').map((p) => p.trim())),
+  liteSizes: list(args['lite-sizes'] ?? (quick ? '20' : '100,300,500')),
+  liteBrowserLegs: Number(args['lite-browser-legs'] ?? (quick ? 4 : 60)),
+  liteRate: Number(args['lite-rate'] ?? (quick ? 5 : 50)),
+  liteRateSeconds: Number(args['lite-rate-duration'] ?? (quick ? 10 : 60)),
+  liteWindowSeconds: Number(args['lite-hold'] ?? (quick ? 6 : 30)),
+  parts: new Set((args.only ?? 'a,b,c,d,churn,video,lite').split(',').map((p) => p.trim())),
 };
-const PARTS = ['a', 'b', 'c', 'd', 'churn', 'video'];
+const PARTS = ['a', 'b', 'c', 'd', 'churn', 'video', 'lite'];
 for (const part of config.parts) if (!PARTS.includes(part)) throw new Error(`--only: '${part}' is not one of ${PARTS.join(', ')}`);
-for (const size of [...config.sizes, ...config.lowCostSizes, config.perPageSize, ...config.churnSizes, ...config.videoSizes]) {
+for (const size of [...config.sizes, ...config.lowCostSizes, config.perPageSize, ...config.churnSizes, ...config.videoSizes, ...config.liteSizes, config.liteBrowserLegs]) {
   if (size % 2 !== 0) throw new Error(`sizes are call legs, two per call: ${size} is odd`);
 }
 const outDir = resolve(args.out ?? join(ROOT, 'bench', 'out'));
@@ -662,6 +678,7 @@ function markdown(doc) {
   }
   if (results.some(isChurnResult)) lines.push('', ...churnSection(doc));
   if (results.some(isVideoResult)) lines.push('', ...videoSection(doc, sectionHelpers));
+  if (results.some(isLiteResult)) lines.push('', ...liteSection(doc, sectionHelpers));
   lines.push('', '## Against the targets (issue 6)', '');
   lines.push('| target | measured | met |', '|---|---|---|');
   const target = (what, measured, met) => lines.push(`| ${what} | ${measured} | ${met === undefined ? 'not measured' : met ? 'yes' : '**no**'} |`);
@@ -763,6 +780,7 @@ function churnSection(doc) {
 }
 
 const isVideoResult = (r) => r.kind === 'video' || (r.kind === 'error' && /^video\b/.test(r.label));
+const isLiteResult = (r) => r.kind === 'lite-held' || r.kind === 'lite-rate' || (r.kind === 'error' && /^(lite|browser)\b/.test(r.label));
 const sectionHelpers = { outDir, root: ROOT, fmt, pct, mb };
 
 /**
@@ -771,7 +789,11 @@ const sectionHelpers = { outDir, root: ROOT, fmt, pct, mb };
  */
 function writeTable(mdFile, doc) {
   const only = (part) => doc.config.parts.length > 0 && doc.config.parts.every((p) => p === part);
-  const sections = { churn: [CHURN_BEGIN, CHURN_END, () => churnSection(doc)], video: [VIDEO_BEGIN, VIDEO_END, () => videoSection(doc, sectionHelpers)] };
+  const sections = {
+    churn: [CHURN_BEGIN, CHURN_END, () => churnSection(doc)],
+    video: [VIDEO_BEGIN, VIDEO_END, () => videoSection(doc, sectionHelpers)],
+    lite: [LITE_BEGIN, LITE_END, () => liteSection(doc, sectionHelpers)],
+  };
   const part = Object.keys(sections).find(only);
   let text = markdown(doc);
   if (part && existsSync(mdFile)) {
@@ -880,6 +902,16 @@ if (config.parts.has('video') && !stopping.signal.aborted) {
       await attempt(`video ${codec} ${legs}`, () => measureVideo(deps, { legs, codec }));
     }
   }
+}
+if (config.parts.has('lite') && !stopping.signal.aborted) {
+  const deps = { runScenario, parseScenario, meter, perLeg, config, outDir, logger, signal: stopping.signal, log, sleep };
+  // Browser legs first, then lite legs: the same machine, the same run, so legs per core compare.
+  if (config.liteBrowserLegs > 0) await attempt(`browser ${config.liteBrowserLegs}`, () => measureLiteHeld(deps, { legs: config.liteBrowserLegs, agent: 'browser' }));
+  for (const legs of config.liteSizes) {
+    if (stopping.signal.aborted) break;
+    await attempt(`lite ${legs}`, () => measureLiteHeld(deps, { legs, agent: 'lite' }));
+  }
+  if (config.liteRate > 0 && !stopping.signal.aborted) await attempt(`lite rate ${config.liteRate}`, () => measureLiteRate(deps, { rate: config.liteRate, seconds: config.liteRateSeconds }));
 }
 if (stopping.signal.aborted) {
   save();

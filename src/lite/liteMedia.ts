@@ -464,7 +464,11 @@ export class LiteMediaSession implements Ticker {
     if (this.closed) return;
     if (state === 'connected' && !this.verifyFingerprint()) return;
     this.options.onTransport?.('connection', state);
-    if (state === 'connected') this.dtls('connected');
+    if (state === 'connected') {
+      // libdatachannel's callbacks come from different threads: the connection may report before ICE does.
+      if (this.dtlsState === undefined) this.dtls('connecting');
+      this.dtls('connected');
+    }
     else if (state === 'failed' && this.dtlsState === 'connecting') this.dtls('failed');
     else if (state === 'closed' && (this.dtlsState === 'connecting' || this.dtlsState === 'connected')) this.dtls('closed');
   }

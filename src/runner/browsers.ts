@@ -45,6 +45,7 @@ export async function startBrowsers(
     media: settings.media,
     agentsPerPage: load.plan.placement.agentsPerPage,
     pagesPerBrowser: load.plan.placement.pagesPerBrowser,
+    ...(options.liteAgentsPerProcess ? { liteAgentsPerProcess: options.liteAgentsPerProcess } : {}),
     pageConfig: {
       statsIntervalMs: options.statsIntervalSeconds * 1000,
       flushIntervalMs: 200,

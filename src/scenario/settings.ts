@@ -145,6 +145,7 @@ const optionFields = strictFields({
     .optional(),
   mediaProfile: oneOf(['standard', 'low-cost']).optional(),
   pageRecycleAfter: integer(1, 500).optional(),
+  liteAgentsPerProcess: integer(1, 2000).optional(),
   watchdog: watchdogFields.optional(),
   stepTimeout: duration(0.1, 3600).optional(),
   evidence: strictFields({
@@ -188,6 +189,7 @@ export function readOptions(value: unknown, problems: Problems): { options: Scen
   };
   if (fields.agentsPerPage !== undefined) options.agentsPerPage = fields.agentsPerPage;
   if (fields.pagesPerBrowser !== undefined) options.pagesPerBrowser = fields.pagesPerBrowser;
+  if (fields.liteAgentsPerProcess !== undefined) options.liteAgentsPerProcess = fields.liteAgentsPerProcess;
   if (opusPtimeMs !== undefined) options.opusPtimeMs = opusPtimeMs;
   return { options, stepTimeoutSeconds: fields.stepTimeout ?? d.stepTimeoutSeconds };
 }

@@ -306,6 +306,8 @@ export interface ScenarioOptions {
   agentsPerPage?: number;
   /** Absent: the plan's placement decides (within Chromium's per-browser limits). */
   pagesPerBrowser?: number;
+  /** SIP user agents of lite roles per lite agent process (one event loop each); absent: 250. */
+  liteAgentsPerProcess?: number;
   playReceivedAudio: boolean;
   /** Fraction of legs whose received audio is played (decoded), chosen per leg; the others still count packets. 1: all. */
   receivedAudioSample: number;

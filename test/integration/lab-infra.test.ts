@@ -18,6 +18,7 @@ import {
 import { canBind } from '../../src/lab/ports.js';
 import { processGroupMembers } from '../../src/lab/processes.js';
 import { labMissing, named, requirePrerequisites, skipped } from './prerequisites.js';
+import { waitForText } from './testLab.js';
 
 // Real Kamailio, rtpengine, SIPp and baresip on 127.0.0.1, no mocks. Ports differ from the
 // lab defaults (and stay below the kernel's ephemeral range) so a developer's lab can keep running.
@@ -369,15 +370,6 @@ function sipMessageAround(trace: string, callId: string, startLinePrefix: string
   return found.slice(found.indexOf(startLinePrefix));
 }
 
-/** Polls a log until it holds the text (logs are written by other processes), at most timeoutMs. */
-async function waitForText(file: string, text: string, timeoutMs = 5000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const content = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    if (content.includes(text) || Date.now() > deadline) return content;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function fakeWebrtcOffer(): string {
   // What Chrome offers, trimmed: the lab only looks at the protocol, ICE and DTLS attributes.

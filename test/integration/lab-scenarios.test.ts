@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { missingLabPrerequisites, type LabState } from '../../src/lab/index.js';
 import { chromiumMissing, itNeeding, labMissing, missingOf, named, requirePrerequisites, skipped } from './prerequisites.js';
-import { startTestLab, stopTestLab } from './testLab.js';
+import { startTestLab, stopTestLab, sippMessages, waitForText } from './testLab.js';
 import { readCsv, readJson, ROOT, runCli, tempDir, type CliRun } from './support.js';
 
 // Every scenarios/lab/*.yaml through the real CLI against one real lab (Kamailio, rtpengine,
@@ -74,16 +74,7 @@ function expectPass(result: ScenarioRun, scenario: string): void {
   expect(result.summary.exitCode).toBe(0);
 }
 
-/** The messages of a SIPp -trace_msg file (each with its "UDP message sent/received" header) that carry this Call-ID. */
-function sippMessages(traceFile: string, callId: string): string[] {
-  return readFileSync(traceFile, 'utf8')
-    .split(/^-{20,}.*$/m)
-    .filter((block) => new RegExp(`^Call-ID: *${escapeRegExp(callId)}\\s*$`, 'mi').test(block));
-}
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Kamailio's log lines of one call (its log prefix carries the Call-ID). */
 function kamailioLines(callId: string): string[] {
@@ -99,14 +90,6 @@ function rates(result: ScenarioRun, callId: string, role: string, column: 'in_pa
   return values;
 }
 
-async function waitForText(file: string, text: string, timeoutMs = 5000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const content = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    if (content.includes(text) || Date.now() > until) return content;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.skipIf(skipped(missing))(named('lab scenarios through the CLI against a real lab', missing), () => {
   let labPids: number[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LabState } from '../../src/lab/index.js';
 import { chromiumMissing, labMissing, missingOf, named, requirePrerequisites, skipped } from './prerequisites.js';
-import { startTestLab, stopTestLab } from './testLab.js';
+import { startTestLab, stopTestLab, sippMessages, waitForText } from './testLab.js';
 import { readCsv, readJson, runCli, tempDir, writeScenario, type CliRun } from './support.js';
 
 // Lite agents against real peers: a lab of the test's own (Kamailio with digest auth, rtpengine,
@@ -54,20 +54,7 @@ ${steps}
 
 const callNamed = (run: Run, name: string) => run.calls.find((c) => c.name === name)!;
 
-function sippMessages(traceFile: string, callId: string): string[] {
-  return readFileSync(traceFile, 'utf8')
-    .split(/^-{20,}.*$/m)
-    .filter((block) => block.includes(`Call-ID: ${callId}`) || block.includes(`Call-ID:${callId}`));
-}
 
-async function waitForText(file: string, text: string, timeoutMs = 5000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const content = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    if (content.includes(text) || Date.now() > until) return content;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.skipIf(skipped(missing))(named('lite agents through a real lab (Kamailio, rtpengine, SIPp echo, baresip)', missing), () => {
   beforeAll(async () => {

@@ -38,3 +38,21 @@ export async function stopTestLab(dir: string, labPids: readonly number[], brows
   expect(processesInGroups([...browserPids])).toEqual([]);
   return down;
 }
+
+/** The messages of a SIPp -trace_msg file (each with its "UDP message sent/received" header) that carry this Call-ID. */
+export function sippMessages(traceFile: string, callId: string): string[] {
+  const escaped = callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return readFileSync(traceFile, 'utf8')
+    .split(/^-{20,}.*$/m)
+    .filter((block) => new RegExp(`^Call-ID: *${escaped}\\s*$`, 'mi').test(block));
+}
+
+/** A log file's content once it holds `text` (or whatever it holds after `timeoutMs`). */
+export async function waitForText(file: string, text: string, timeoutMs = 5000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const content = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (content.includes(text) || Date.now() > until) return content;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
