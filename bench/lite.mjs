@@ -20,9 +20,17 @@ import { measureHeldWindow } from './heldWindow.mjs';
 export const LITE_BEGIN = '<!-- lite rows: written by bench/run.mjs; a run of `--only lite` replaces this section and leaves the rest -->';
 export const LITE_END = '<!-- end of lite rows -->';
 
+/** Lite calls come up at this rate (calls/s), as a load test ramps: 250 INVITEs in the same instant would measure a burst, not a held load. */
+const LITE_RAMP_RATE = 50;
+
 function heldScenario({ parseScenario, outDir, name, legs, agent, holdSeconds }) {
   const calls = legs / 2;
   const agentLine = agent === 'lite' ? '\n    agent: lite' : '';
+  // Browser rows start every call at once (as the audio rows above); lite rows ramp at LITE_RAMP_RATE calls/s to the same count.
+  const load =
+    agent === 'lite'
+      ? `  rate: ${LITE_RAMP_RATE}\n  duration: ${Math.ceil(calls / LITE_RAMP_RATE)}s\n  maxConcurrent: ${calls}\n  holdTime: ${holdSeconds}s\n  gracefulStop: 60s`
+      : `  concurrency: ${calls}\n  iterations: ${calls}\n  holdTime: ${holdSeconds}s\n  gracefulStop: 60s`;
   return parseScenario(
     `
 name: ${name}
@@ -33,10 +41,7 @@ roles:
     accounts: { range: { from: 60000, count: ${calls} }, user: "{n}", password: "pw{n}" }
     autoAnswer: { after: 100ms }
 load:
-  concurrency: ${calls}
-  iterations: ${calls}
-  holdTime: ${holdSeconds}s
-  gracefulStop: 60s
+${load}
 options:
   stepTimeout: 30s
 steps:
@@ -51,8 +56,9 @@ steps:
 }
 
 /**
- * Over the window, per leg: packets received / packets its peer sent (both legs' cumulative
- * counters, first and last sample of the window). Returns the lowest and the mean.
+ * Over the window, per leg: its packet rate received / its peer's packet rate sent (both legs'
+ * cumulative counters, first and last sample of the window, each over its own span as the legs are
+ * sampled at different moments). Returns the lowest and the mean.
  */
 function receivedRatios(samples) {
   const byLeg = new Map();
@@ -73,8 +79,10 @@ function receivedRatios(samples) {
   for (const legs of byCall.values()) {
     if (legs.length !== 2) continue;
     for (const [me, peer] of [legs, [...legs].reverse()]) {
-      const sent = span(peer.rows, 'packetsSent');
-      if (sent > 0) ratios.push(Math.min(1, span(me.rows, 'packetsReceived') / sent));
+      // Rates over each leg's own span: the two legs are sampled at different moments.
+      const sentRate = span(peer.rows, 'packetsSent') / span(peer.rows, 'atMs');
+      const receivedRate = span(me.rows, 'packetsReceived') / span(me.rows, 'atMs');
+      if (sentRate > 0) ratios.push(Math.min(1, receivedRate / sentRate));
     }
   }
   return {
@@ -208,7 +216,7 @@ export function liteSection(doc, { outDir, root, fmt, pct, mb }) {
   lines.push(`- date: ${doc.startedAt}; command: \`${doc.command}\`; raw figures in \`${relative(root, outDir)}/${doc.file}\``);
   lines.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}; ${m.chromium}`);
   lines.push(
-    `- held rows: legs/2 calls between two roles of the same agent kind on the embedded server, each with \`expect: { media: flowing, direction: both }\`, held; measured over ${doc.config.liteWindowSeconds} s once every call is up. "agent cores" is the CPU of the lite processes (or the Chromium process trees), "Node" the orchestrator's; legs/core counts both. "received" is, per leg, the packets it received over the window divided by the packets its peer sent (both legs' own counters); lowest over all legs.`,
+    `- held rows: legs/2 calls between two roles of the same agent kind on the embedded server, each with \`expect: { media: flowing, direction: both }\`, held (browser calls all started at once, lite calls ramped at ${LITE_RAMP_RATE} calls/s); "harness" is the watchdog's verdict over the whole run, setup included; measured over ${doc.config.liteWindowSeconds} s once every call is up. "agent cores" is the CPU of the lite processes (or the Chromium process trees), "Node" the orchestrator's; legs/core counts both. "received" is, per leg, its received packet rate over the window divided by its peer's sent packet rate (both legs' own counters, each over its own sampling span); lowest over all legs.`,
   );
   lines.push('');
   if (held.length) {
@@ -238,6 +246,26 @@ export function liteSection(doc, { outDir, root, fmt, pct, mb }) {
       );
     }
   }
+  lines.push('', '| target (issue 10) | measured | met |', '|---|---|---|');
+  const target = (what, measured, met) => lines.push(`| ${what} | ${measured} | ${met === undefined ? 'not measured' : met ? 'yes' : '**no**'} |`);
+  const lite500 = held.filter((r) => r.agent === 'lite' && r.legs >= 500).sort((a, b) => b.legs - a.legs)[0];
+  target(
+    '>= 500 concurrent lite legs, >= 99% of calls ok, >= 99% of packets received on every leg, harness not saturated',
+    lite500 ? `${lite500.legs} legs: ${pct(lite500.successRate, 1)} ok, lowest leg received ${pct(lite500.received.lowest, 2)}, ${lite500.harnessSaturated ? 'saturated' : 'not saturated'}` : '-',
+    lite500 ? lite500.successRate >= 0.99 && (lite500.received.lowest ?? 0) >= 0.99 && !lite500.harnessSaturated : undefined,
+  );
+  const liteBest = held.filter((r) => r.agent === 'lite' && r.legsPerCore).sort((a, b) => b.legs - a.legs)[0];
+  const browserRow = held.filter((r) => r.agent === 'browser' && r.legsPerCore).sort((a, b) => b.legs - a.legs)[0];
+  const ratio = liteBest && browserRow ? liteBest.legsPerCore / browserRow.legsPerCore : undefined;
+  target('>= 5x the legs per core of browser legs, same run', ratio === undefined ? '-' : `${fmt(ratio, 1)}x (${liteBest.legs} lite legs against ${browserRow.legs} browser legs)`, ratio === undefined ? undefined : ratio >= 5);
+  const rate = rates[0];
+  target(
+    '>= 50 lite calls/s for 60 s, >= 99% ok',
+    rate ? `${rate.rate}/s for ${rate.seconds} s: ${rate.calls} calls, ${pct(rate.successRate, 2)} ok` : '-',
+    rate ? rate.rate >= 50 && rate.seconds >= 60 && rate.successRate >= 0.99 && rate.calls >= 0.99 * rate.expectedCalls : undefined,
+  );
+  const memory = held.filter((r) => r.agent === 'lite' && r.rssBytesPerLeg);
+  target('< 5 MB per lite leg', memory.map((r) => `${r.legs}: ${mb(r.rssBytesPerLeg)} MB (RSS of the lite processes / legs)`).join('; ') || '-', memory.length ? memory.every((r) => r.rssBytesPerLeg < 5 * 1024 * 1024) : undefined);
   for (const e of errors) lines.push('', `**${e.label}: not measured**: ${e.error}`);
   lines.push(LITE_END);
   return lines;

@@ -27,11 +27,12 @@ export const FAILURE_REASONS = [
   'silent_audio', // packets kept arriving but their audio went silent mid-call
   'harness_saturated', // the failure came while callwright itself was stalled (a page's main thread or Node): the harness's, not the server's
   'impairer_failed', // the role's network impairer (callwright's, docs/network.md) died: its packets stopped passing
+  'lite_dtls_race', // a lite leg's WebRTC stack (libdatachannel 0.24.5) lost its connection to its DTLS startup race (docs/lite-agents.md)
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Failures that are callwright's own, not the system under test's: reports count them apart. */
-export const HARNESS_FAILURE_REASONS: readonly FailureReason[] = ['no_candidates', 'harness_saturated', 'browser_crashed', 'impairer_failed'];
+export const HARNESS_FAILURE_REASONS: readonly FailureReason[] = ['no_candidates', 'harness_saturated', 'browser_crashed', 'impairer_failed', 'lite_dtls_race'];
 
 /** Why a planned iteration never started: every slot busy, the harness too far behind plan, or the run stopping. */
 export const DROP_REASONS = ['capacity', 'late', 'stopped'] as const;

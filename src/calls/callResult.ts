@@ -263,6 +263,14 @@ function describeServerError(error: { url: string; errorCode: number; errorText:
 /** Media that never came is explained by the transport when it failed: ICE (no working pair) or DTLS (no keys). */
 function transportCause(failure: Failure, legs: readonly LegRecord[]): Failure {
   if (!['no_media', 'one_way_audio', 'timeout', 'check_failed'].includes(failure.reason)) return failure;
+  // The lite stack's own failure first: the far end's DTLS then fails too, which is no fault of the far end's.
+  const raced = legs.find((leg) => leg.reachedAtMs('dtls', 'startup-race') !== undefined);
+  if (raced) {
+    return {
+      reason: 'lite_dtls_race',
+      detail: `${raced.role}: the lite leg's WebRTC stack (libdatachannel 0.24.5) closed its connection to its DTLS startup race while the answer was applied; rebuilt, but the far end's DTLS had already failed (${describeTransport(raced)}); then ${failure.reason}: ${failure.detail}`,
+    };
+  }
   for (const leg of legs) {
     if (leg.transportState('ice') === 'failed' || (leg.reachedAtMs('ice', 'failed') !== undefined && leg.reachedAtMs('ice', 'connected') === undefined)) {
       return { reason: 'ice_failed', detail: `${leg.role}: ICE failed (${describeTransport(leg)})${relayNote(leg)}; then ${failure.reason}: ${failure.detail}` };

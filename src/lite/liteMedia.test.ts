@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaSample } from '../protocol/events.js';
 import { KnownFrames, loadAllAudioFrames } from './audioFrames.js';
+import { makeCertificate } from './certificate.js';
 import { parseSdp } from './chromeSdp.js';
 import { LiteMediaSession, sendScheduler, type LiteMediaOptions } from './liteMedia.js';
 
@@ -238,6 +239,28 @@ describe('LiteMediaSession: negotiation variants', () => {
       expect(a.transport).not.toContain('connection:connected');
       await sleep(200);
       expect(b.session.sample().audioIn?.packetsReceived ?? 0).toBe(0);
+    } finally {
+      a.session.close();
+      b.session.close();
+    }
+  }, 20_000);
+
+  it('recovers from a connection lost while the first answer is applied: rebuilt under the offer already sent (same credentials, certificate and port)', async () => {
+    const certificate = makeCertificate();
+    const a = leg({ certificate });
+    const b = leg();
+    try {
+      const offer = await a.session.createOffer('sendrecv');
+      const answer = await b.session.acceptOffer(offer, 'sendrecv');
+      const portBefore = /a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+)/.exec(offer)![1];
+      // What applyFirstAnswer does when libdatachannel's DTLS startup race closed the connection.
+      await (a.session as unknown as { rebuildTransport(): Promise<void> }).rebuildTransport();
+      await a.session.setRemoteAnswer(answer);
+      await until('both connected', () => a.transport.includes('connection:connected') && b.transport.includes('connection:connected'));
+      await until('media both ways', () => (sampleOf(a).audioIn?.packetsReceived ?? 0) > 10 && (sampleOf(b).audioIn?.packetsReceived ?? 0) > 10);
+      // The rebuilt connection took the port the offer named again: the far end's DTLS keeps its address.
+      expect(b.pair && String(b.pair.remote.port)).toBe(portBefore);
+      expect(b.transport).not.toContain('dtls:failed');
     } finally {
       a.session.close();
       b.session.close();

@@ -78,6 +78,11 @@ export interface LiteMediaOptions {
   onFirstMedia?(): void;
   /** An RFC 4733 event arrived: once per event (its first packet; events are told apart by RTP timestamp). */
   onDtmf?(tone: string): void;
+  /**
+   * The process's DTLS certificate (certificate.ts): every connection presents it, so one rebuilt
+   * under a description already sent keeps its fingerprint. Without it libdatachannel makes one per connection.
+   */
+  certificate?: { certificatePemFile: string; keyPemFile: string };
 }
 
 export interface DtmfBurst {
@@ -283,13 +288,7 @@ export class LiteMediaSession implements Ticker {
   async createOffer(direction: Direction, codecs?: string[]): Promise<string> {
     if (this.pc) throw new Error('createOffer: this leg already has a transport (a re-offer is reOffer())');
     const pc = this.newPeerConnection();
-    const audio = new nodeDataChannel.Audio('0', 'SendRecv');
-    audio.addOpusCodec(111);
-    audio.addAudioCodec(9, 'G722/8000');
-    audio.addAudioCodec(0, 'PCMU/8000');
-    audio.addAudioCodec(8, 'PCMA/8000');
-    audio.addSSRC(this.identity.ssrc, this.identity.cname, this.identity.streamId, this.identity.trackId);
-    this.attachTrack(pc.addTrack(audio));
+    this.attachTrack(pc.addTrack(this.newAudioDescription()));
     const gathered = this.gathered(pc);
     pc.setLocalDescription('offer', { iceUfrag: this.iceUfrag, icePwd: this.icePwd });
     await gathered;
@@ -302,33 +301,120 @@ export class LiteMediaSession implements Ticker {
   }
 
   /** The far end's answer to our offer (the first one, or a re-offer's). */
-  setRemoteAnswer(sdp: string): Promise<void> {
-    const pc = this.pc;
-    if (!pc || !this.localSdp) return Promise.reject(new Error('setRemoteAnswer: no offer of ours to answer'));
+  async setRemoteAnswer(sdp: string): Promise<void> {
+    if (!this.pc || !this.localSdp) throw new Error('setRemoteAnswer: no offer of ours to answer');
     const answer = parseSdp(sdp);
     const audio = answer.audio;
-    if (!audio) return Promise.reject(new Error('the answer refuses audio (no audio m= line with a port)'));
+    if (!audio) throw new Error('the answer refuses audio (no audio m= line with a port)');
     if (this.remoteSdp === undefined) {
       const problem = missingTransport(answer);
-      if (problem) return Promise.reject(new Error(`the answer ${problem}`));
-      try {
-        this.expectedFingerprint = answer.fingerprint;
-        pc.setRemoteDescription(libdatachannelRemote(sdp, { bindAddress: this.bindAddress, mid: '0' }), 'answer');
-      } catch (error) {
-        return Promise.reject(new Error(`libdatachannel refused the answer: ${describeAnswerError(error)}`));
-      }
+      if (problem) throw new Error(`the answer ${problem}`);
+      this.expectedFingerprint = answer.fingerprint;
+      await this.applyFirstAnswer(sdp);
       this.dtlsRole = answer.setup === 'active' ? 'passive' : 'active';
     } else {
       const problem = this.transportChange(answer);
-      if (problem) return Promise.reject(new Error(problem));
+      if (problem) throw new Error(problem);
     }
     this.remoteSdp = sdp;
     const local = parseSdp(this.localSdp).audio;
     this.localDirection = local?.direction ?? this.localDirection;
     this.remoteDirection = audio.direction;
     this.negotiate(local, audio, audio);
-    return Promise.resolve();
   }
+
+  /**
+   * The answer to our first offer, into libdatachannel. Its DTLS startup race (describeAnswerError)
+   * can close the connection while the answer is applied; then the connection is rebuilt under the
+   * description already sent (same ICE credentials, same certificate, so the same fingerprint; only
+   * the port differs, which the far end learns from our checks as a peer-reflexive candidate) and
+   * the answer applied again. Nothing on the wire changes: the far end sees one offer and one answer.
+   */
+  /** The audio section libdatachannel offers (its own SDP is never sent: chromeSdp.ts writes ours). */
+  private newAudioDescription(): InstanceType<typeof nodeDataChannel.Audio> {
+    const audio = new nodeDataChannel.Audio('0', 'SendRecv');
+    audio.addOpusCodec(111);
+    audio.addAudioCodec(9, 'G722/8000');
+    audio.addAudioCodec(0, 'PCMU/8000');
+    audio.addAudioCodec(8, 'PCMA/8000');
+    audio.addSSRC(this.identity.ssrc, this.identity.cname, this.identity.streamId, this.identity.trackId);
+    return audio;
+  }
+
+  private async applyFirstAnswer(sdp: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.pc!.setRemoteDescription(libdatachannelRemote(sdp, { bindAddress: this.bindAddress, mid: '0' }), 'answer');
+        return;
+      } catch (error) {
+        const canRebuild = this.options.certificate !== undefined && isStartupRace(error) && attempt < MAX_ANSWER_ATTEMPTS && !this.closed;
+        if (!canRebuild) throw new Error(`libdatachannel refused the answer: ${describeAnswerError(error)}`);
+        this.transportRebuilds++;
+        // On the leg's timeline (legs.csv): a failure after it is the lite stack's (lite_dtls_race), not the far end's.
+        this.options.onTransport?.('dtls', 'startup-race');
+        await this.rebuildTransport();
+      }
+    }
+  }
+
+  /**
+   * A new connection and track in place of the closed ones, with the local description already
+   * sent, on the same port when it can be had again: the far end's DTLS client then keeps
+   * retransmitting to the address it already has, and the handshake completes with the new one.
+   */
+  private async rebuildTransport(): Promise<void> {
+    const oldTrack = this.track;
+    const oldPc = this.pc;
+    const port = this.transport?.port;
+    this.trackClosed();
+    try {
+      oldTrack?.close();
+      oldPc?.close();
+    } catch {
+      // already closed by the race
+    }
+    for (const samePort of port === undefined ? [false] : [true, false]) {
+      const pc = this.newPeerConnection(samePort ? port : undefined);
+      this.attachTrack(pc.addTrack(this.newAudioDescription()));
+      const gathered = this.gathered(pc);
+      pc.setLocalDescription('offer', { iceUfrag: this.iceUfrag, icePwd: this.icePwd });
+      try {
+        await gathered;
+        if (!samePort || libdatachannelLocal(pc.localDescription()?.sdp ?? '', this.bindAddress).port === port) return;
+      } catch {
+        // the port is not free yet: any port, which the far end learns from our checks
+      }
+      this.trackClosed();
+      try {
+        this.track?.close();
+        pc.close();
+      } catch {
+        // closing anyway
+      }
+    }
+  }
+
+  /**
+   * An answerer learns the offerer's address from the offerer's own checks (a peer-reflexive
+   * candidate), which start once the offerer has our answer; the offer's candidates are added only
+   * if that has not happened after CANDIDATES_AFTER_MS (a path on which the offerer cannot reach us).
+   */
+  private deferCandidates(pc: PeerConnection, candidates: string[], mid: string): void {
+    const timer = setTimeout(() => {
+      if (this.closed || pc !== this.pc || this.dtlsState !== undefined) return;
+      for (const line of candidates) {
+        try {
+          pc.addRemoteCandidate(line.slice('a='.length), mid);
+        } catch {
+          // a candidate libdatachannel will not take: the others may do
+        }
+      }
+    }, CANDIDATES_AFTER_MS);
+    timer.unref?.();
+  }
+
+  /** Times a first answer needed a rebuilt connection (libdatachannel's DTLS startup race). */
+  transportRebuilds = 0;
 
   /**
    * The far end's offer (initial INVITE or a re-INVITE): our answer, Chromium's
@@ -351,7 +437,12 @@ export class LiteMediaSession implements Ticker {
       const pc = this.newPeerConnection();
       const track = new Promise<Track>((resolve) => pc.onTrack(resolve));
       this.expectedFingerprint = offer.fingerprint;
-      pc.setRemoteDescription(libdatachannelRemote(sdp, { bindAddress: this.bindAddress }), 'offer');
+      // The offer's candidates wait (deferCandidates): our checks would otherwise reach the offerer
+      // before our answer does, the moment libdatachannel's DTLS startup race needs on its side.
+      const remote = libdatachannelRemote(sdp, { bindAddress: this.bindAddress });
+      const candidates = remote.split('\r\n').filter((line) => line.startsWith('a=candidate:'));
+      pc.setRemoteDescription(remote.split('\r\n').filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates').join('\r\n'), 'offer');
+      this.deferCandidates(pc, candidates, audio.mid ?? '0');
       const gathered = this.gathered(pc);
       pc.setLocalDescription('answer', { iceUfrag: this.iceUfrag, icePwd: this.icePwd });
       await gathered;
@@ -431,7 +522,8 @@ export class LiteMediaSession implements Ticker {
   // -------------------------------------------------------------------------
   // libdatachannel
 
-  private newPeerConnection(): PeerConnection {
+  private newPeerConnection(port?: number): PeerConnection {
+    const range = port !== undefined ? { begin: port, end: port } : this.options.portRange;
     const config: RtcConfig = {
       iceServers: [],
       bindAddress: this.bindAddress,
@@ -440,14 +532,19 @@ export class LiteMediaSession implements Ticker {
       // race, see describeAnswerError): 1-2% of offers failed under load. It skips the check; verifyFingerprint
       // makes it once the connection is up, against the fingerprint of the description we applied.
       disableFingerprintVerification: true,
-      ...(this.options.portRange ? { portRangeBegin: this.options.portRange.begin, portRangeEnd: this.options.portRange.end } : {}),
+      ...(this.options.certificate ?? {}),
+      ...(range ? { portRangeBegin: range.begin, portRangeEnd: range.end } : {}),
     };
     const pc = new nodeDataChannel.PeerConnection(`lite-${++connectionCounter}`, config);
     this.pc = pc;
     // Both callbacks are needed even if no one listened: the native side lets go of the loop when they fire 'closed'.
-    pc.onStateChange((state) => this.connectionState(state));
+    pc.onStateChange((state) => {
+      // A connection replaced by rebuildTransport only lets go of its native side.
+      if (pc !== this.pc) return;
+      this.connectionState(state);
+    });
     pc.onIceStateChange((state) => {
-      if (this.closed) return;
+      if (this.closed || pc !== this.pc) return;
       this.options.onTransport?.('ice', state);
       if ((state === 'connected' || state === 'completed') && this.dtlsState === undefined) this.dtls('connecting');
     });
@@ -532,15 +629,19 @@ export class LiteMediaSession implements Ticker {
   private attachTrack(track: Track): void {
     this.track = track;
     track.onOpen(() => {
-      if (this.closed) return;
+      if (this.closed || track !== this.track) return;
       this.trackOpen = true;
       this.lastTickMs = performance.now();
       this.nextRtcpAtMs = this.lastTickMs + (this.rtcpIntervalMs / 5) * (0.5 + Math.random());
       sendScheduler.add(this);
     });
-    track.onClosed(() => this.trackClosed());
+    track.onClosed(() => {
+      if (track === this.track) this.trackClosed();
+    });
     track.onError(() => undefined);
-    track.onMessage((message) => this.received(message));
+    track.onMessage((message) => {
+      if (track === this.track) this.received(message);
+    });
   }
 
   private trackClosed(): void {
@@ -880,6 +981,16 @@ export class LiteMediaSession implements Ticker {
  * candidates of the answer find no ICE transport. Fixed upstream by
  * libdatachannel commit 93f4373 ("Fix DTLS startup ordering"), not released.
  */
+/** How long an answerer waits for the offerer's checks before it checks the offer's candidates itself. */
+const CANDIDATES_AFTER_MS = 2000;
+
+/** A first answer is applied at most this many times (each after a rebuilt connection). */
+const MAX_ANSWER_ATTEMPTS = 3;
+
+function isStartupRace(error: unknown): boolean {
+  return (error instanceof Error ? error.message : String(error)).includes('without ICE transport');
+}
+
 function describeAnswerError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.includes('without ICE transport')

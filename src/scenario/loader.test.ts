@@ -236,7 +236,7 @@ describe('unknown fields and kinds', () => {
       'steps[0].call.codec: unknown field "codec" (allowed: from, to, name, audio, video, receiveOnly, codecs, extraSdp, headers, until, timeout)',
     ]);
     expect(problemsOf(withSteps('  - register', 'options: { statInterval: 1s }'))).toEqual([
-      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGathering, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, watchdog, stepTimeout, evidence)',
+      'options.statInterval: unknown field "statInterval" (allowed: statsInterval, iceGathering, iceGatheringTimeout, registerExpires, agentsPerPage, pagesPerBrowser, playReceivedAudio, receivedAudioSample, opusPtime, mediaProfile, pageRecycleAfter, liteAgentsPerProcess, watchdog, stepTimeout, evidence)',
     ]);
     expect(problemsOf(withSteps('  - register', 'step: []'))[0]).toBe(
       'step: unknown field "step" (allowed: name, description, target, options, load, thresholds, network, roles, steps)',

@@ -8,7 +8,10 @@
 import { WebSocket as NodeWebSocket } from 'ws';
 import { PageAgent } from '../../agent/pageAgent.js';
 import { errorText } from '../../agent/agentHost.js';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { KnownFrames, loadAllAudioFrames } from '../audioFrames.js';
+import { makeCertificate } from '../certificate.js';
 import { liteMediaBackend } from './liteLegMedia.js';
 import { pinnedWebSocket } from './pinnedWebSocket.js';
 import type { LiteParentMessage, LiteChildMessage } from '../liteProtocol.js';
@@ -30,7 +33,15 @@ process.on('message', (message: LiteParentMessage) => {
       (globalThis as unknown as { WebSocket: unknown }).WebSocket = pinnedWebSocket(NodeWebSocket, tls);
       const frames = loadAllAudioFrames(framesDir);
       if (frames.size === 0) throw new Error(`no audio frames in ${framesDir}: run python3 scripts/make-audio-frames.py`);
-      const backend = liteMediaBackend({ frames, known: new KnownFrames(frames.values()), ...(message.portRange ? { portRange: message.portRange } : {}) });
+      // One DTLS certificate for the process, as Chromium's kind (certificate.ts); its files go with the process.
+      const certificate = makeCertificate();
+      process.on('exit', () => rmSync(dirname(certificate.certificatePemFile), { recursive: true, force: true }));
+      const backend = liteMediaBackend({
+        frames,
+        known: new KnownFrames(frames.values()),
+        certificate: { certificatePemFile: certificate.certificatePemFile, keyPemFile: certificate.keyPemFile },
+        ...(message.portRange ? { portRange: message.portRange } : {}),
+      });
       agent = new PageAgent(config, (events) => send({ kind: 'events', events }), backend, LITE_STATS_PER_SECOND);
       send({ kind: 'ready', pid: process.pid });
     } catch (error) {
@@ -46,3 +57,5 @@ process.on('message', (message: LiteParentMessage) => {
 
 // The parent went away (crash, kill -9): no agent may outlive callwright.
 process.on('disconnect', () => process.exit(0));
+// Stopped by the parent: exit through 'exit' handlers (the certificate's files go).
+process.on('SIGTERM', () => process.exit(0));
