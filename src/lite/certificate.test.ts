@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeCertificate } from './certificate.js';
 
@@ -16,5 +17,15 @@ describe('a lite process DTLS certificate', () => {
     expect(new Date(cert.validTo).getTime()).toBeGreaterThan(now.getTime() + 29 * 86_400_000);
     expect(made.fingerprint).toBe(`sha-256 ${cert.fingerprint256}`);
     expect(readFileSync(made.keyPemFile, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    rmSync(dirname(made.certificatePemFile), { recursive: true, force: true });
+  });
+
+  it('always parses: 300 certificates, each with a minimal DER serial (a CI run once met one OpenSSL refused)', () => {
+    for (let i = 0; i < 300; i++) {
+      const made = makeCertificate();
+      const cert = new X509Certificate(readFileSync(made.certificatePemFile));
+      expect(cert.serialNumber).not.toMatch(/^00/);
+      rmSync(dirname(made.certificatePemFile), { recursive: true, force: true });
+    }
   });
 });

@@ -19,7 +19,7 @@ export interface LiteCertificate {
   fingerprint: string;
 }
 
-export function makeCertificate(now = new Date(), dir = mkdtempSync(join(tmpdir(), 'callwright-lite-'))): LiteCertificate {
+export function makeCertificate(now = new Date(), dir = mkdtempSync(join(tmpdir(), 'callwright-lite-cert-'))): LiteCertificate {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const der = selfSignedDer(publicKey, privateKey, now);
   const certificatePemFile = join(dir, 'dtls-cert.pem');
@@ -38,7 +38,8 @@ export function selfSignedDer(publicKey: KeyObject, privateKey: KeyObject, now: 
   const from = new Date(now.getTime() - 86_400_000);
   const until = new Date(now.getTime() + 30 * 86_400_000);
   const serial = randomBytes(8);
-  serial[0] = serial[0]! & 0x7f; // a positive INTEGER
+  // A positive INTEGER in minimal DER: a first byte of 1..0x7f (0 would be padding, which OpenSSL refuses).
+  serial[0] = 1 + (serial[0]! % 0x7f);
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))), // [0] EXPLICIT version v3
     integer(serial),

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaSample } from '../protocol/events.js';
@@ -264,6 +266,7 @@ describe('LiteMediaSession: negotiation variants', () => {
     } finally {
       a.session.close();
       b.session.close();
+      rmSync(dirname(certificate.certificatePemFile), { recursive: true, force: true });
     }
   }, 20_000);
 });
