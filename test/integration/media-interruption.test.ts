@@ -50,8 +50,10 @@ describe('audio interrupted mid-call', () => {
     const bob = legs.find((l) => l['role'] === 'bob')!;
     const faultAt = Date.parse(fault['started_at']!);
     const stoppedAt = Date.parse(alice['audio_stopped_at']!);
-    // The first whole stats interval (1 s) without packets starts within a second of the fault.
-    expect(stoppedAt - faultAt).toBeGreaterThanOrEqual(-50);
+    // The first whole stats interval (1 s) without audio starts within a second of the fault. "Without" is under
+    // MIN_PACKET_RATE (5 packets/s): an interval may hold up to 5 packets (100 ms of audio) sent before the fault took
+    // effect, so it can start up to ~100 ms before the step, plus delivery (a CI run measured -105 ms).
+    expect(stoppedAt - faultAt).toBeGreaterThanOrEqual(-150);
     expect(stoppedAt - faultAt).toBeLessThanOrEqual(1500);
     expect(Number(call['audio_interrupted_at_s'])).toBeCloseTo((stoppedAt - Date.parse(call['started_at']!)) / 1000, 2);
     expect(bob['audio_stopped_at']).toBe('');
