@@ -33,7 +33,7 @@ export interface BrowserPoolOptions {
   liteAgentsPerProcess?: number;
 }
 
-/** A lite process carries about 500 legs before its event loop lags (bench/results.md): 250 agents leave room for transfers. */
+/** Agents per lite process by default: the bench's 500 lite legs ran as two processes of 250 agents, unsaturated (bench/results.md). */
 export const LITE_AGENTS_PER_PROCESS = 250;
 
 interface BrowserSlot {
