@@ -21,13 +21,13 @@ function leg(id: string, role: string, direction: 'outgoing' | 'incoming'): LegR
 }
 
 /** Cumulative stats samples: packets at 50/s in each direction, energy when `energy` is set. */
-function stats(record: LegRecord, atMs: number, packetsIn: number, energy?: number): void {
+function stats(record: LegRecord, atMs: number, packetsIn: number, energy?: number, concealedSamples = 0): void {
   record.addStats({
     type: 'stats',
     legId: record.legId,
     atMs,
     sample: {
-      audioIn: { packetsReceived: packetsIn, bytesReceived: packetsIn * 100, packetsLost: 0, jitterSeconds: 0.001, ...(energy === undefined ? {} : { totalAudioEnergy: energy, totalSamplesReceived: packetsIn * 960, concealedSamples: 0 }) },
+      audioIn: { packetsReceived: packetsIn, bytesReceived: packetsIn * 100, packetsLost: 0, jitterSeconds: 0.001, ...(energy === undefined ? {} : { totalAudioEnergy: energy, totalSamplesReceived: packetsIn * 960, concealedSamples }) },
       audioOut: { packetsSent: (atMs - T0) / 20, bytesSent: 0 },
     },
   });
@@ -180,6 +180,22 @@ describe('buildCallResult', () => {
     stats(a, T0 + 4000, 150, 1.0);
     a.endedAtMs = T0 + 9000;
     expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
+    expect(buildCallResult('s', call(), a, b, calm).failureDetail).toMatch(/went silent 2\.5 s into the call \(packets still arriving\)$/);
+  });
+
+  it('says when the silent packets were not played at all (the receiver concealed every sample): out of line, not quiet', () => {
+    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
+    established(a, b);
+    stats(a, T0 + 1000, 0, 0);
+    stats(a, T0 + 2000, 50, 0.5);
+    // Every sample of the next two seconds concealed: the relay's Opus was stamped seconds late.
+    stats(a, T0 + 3000, 100, 1.0);
+    stats(a, T0 + 4000, 150, 1.0, 50 * 960);
+    stats(a, T0 + 5000, 200, 1.0, 100 * 960);
+    a.endedAtMs = T0 + 9000;
+    const result = buildCallResult('s', call(), a, b, calm);
+    expect(result).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
+    expect(result.failureDetail).toContain('the receiver concealed 100% of the samples: it played none of them');
   });
 
   it('records the far end\'s RTCP view of the caller\'s audio beside what the legs received; empty without a report', () => {

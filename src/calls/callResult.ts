@@ -16,6 +16,8 @@ import { codecWays, transcodedColumn } from '../sdp/transcoding.js';
 const ONE_WAY_EVIDENCE_AFTER_MS = 1000;
 /** Audio stopping this close to a leg's end is the hangup arriving, not an interruption. */
 const INTERRUPTION_BEFORE_END_MS = 1500;
+/** Silence with at least this share of the samples concealed: the packets were not played at all. */
+const CONCEALED_NOT_PLAYED = 0.95;
 /** Failures that are not the server's whatever the harness's load (its own, or never reached the wire): never re-attributed. */
 const NOT_RE_ATTRIBUTED: readonly FailureReason[] = [...HARNESS_FAILURE_REASONS, 'dropped', 'interrupted', 'command_failed'];
 
@@ -308,10 +310,16 @@ function audioInterruption(legs: readonly LegRecord[]): { atMs: number; failure:
     const origin = leg.establishedAtMs ?? leg.createdAtMs ?? 0;
     const candidates: { atMs: number; failure: Failure }[] = [];
     if (stopped !== undefined) candidates.push({ atMs: stopped, failure: { reason: 'media_stopped', detail: `${leg.role}: received audio stopped ${((stopped - origin) / 1000).toFixed(1)} s into the call (not on hold)` } });
-    if (silent !== undefined) candidates.push({ atMs: silent, failure: { reason: 'silent_audio', detail: `${leg.role}: received audio went silent ${((silent - origin) / 1000).toFixed(1)} s into the call (packets still arriving)` } });
+    if (silent !== undefined) candidates.push({ atMs: silent, failure: { reason: 'silent_audio', detail: `${leg.role}: received audio went silent ${((silent - origin) / 1000).toFixed(1)} s into the call (${silenceCause(leg.audioSilentConcealedRatio)})` } });
     for (const candidate of candidates) if (!found || candidate.atMs < found.atMs) found = candidate;
   }
   return found;
+}
+
+/** Silent packets, or packets the receiver would not play: it conceals (plays filler) when they are late-stamped, undecodable or out of line. */
+function silenceCause(concealedRatio: number | undefined): string {
+  if (concealedRatio === undefined || concealedRatio < CONCEALED_NOT_PLAYED) return 'packets still arriving';
+  return `packets still arriving, but the receiver concealed ${Math.round(Math.min(1, concealedRatio) * 100)}% of the samples: it played none of them (RTP timestamps out of line, as from a relay that restarts its encoder, or undecodable payload)`;
 }
 
 /** A failure while a page hosting one of the call's legs was stalled is the harness's first, whatever the symptom. */

@@ -87,6 +87,8 @@ export class LegRecord {
   audioFlowed = false;
   audioStoppedAtMs: number | undefined;
   audioSilentAtMs: number | undefined;
+  /** Concealed share of the samples in the interval audio went silent: near 1, packets came but none was played. */
+  audioSilentConcealedRatio: number | undefined;
   /** The far end's leg is on hold (callwright far ends): its silence is expected. */
   farEndHeld = false;
   /** Last hold or unhold at either end: media takes a moment to stop or resume around it. */
@@ -162,7 +164,10 @@ export class LegRecord {
     if (this.held || this.farEndHeld || this.ended) return;
     if (this.lastHoldChangeAtMs !== undefined && this.lastHoldChangeAtMs > intervalStartMs - 500) return;
     if (!flowing) this.audioStoppedAtMs ??= intervalStartMs;
-    else if (silent) this.audioSilentAtMs ??= intervalStartMs;
+    else if (silent && this.audioSilentAtMs === undefined) {
+      this.audioSilentAtMs = intervalStartMs;
+      this.audioSilentConcealedRatio = rates.concealedRatio;
+    }
   }
 
   /**

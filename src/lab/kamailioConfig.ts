@@ -45,8 +45,13 @@ export const rtpengineTranscodeFlags = 'always-transcode codec-mask-all codec-tr
  * rtpengineTranscodeFlags again): the caller is offered Opus only, what browsers call with, and
  * the callee is answered with its own first codec. Without them a hold and resume at either end
  * renegotiated Opus end to end and the transcoding silently stopped mid-call (measured).
+ * codec-strip-CN: masked codecs stay accepted from the offerer, so rtpengine 10.5 answered the
+ * callee's Chromium CN/8000 too; on hold it sent comfort noise (one packet per 100 ms), rtpengine
+ * turned each into one 20 ms Opus frame after stepping the timestamp back 90000, and after the
+ * resume the caller's Chromium discarded the late-stamped Opus and played silence for ~2 s
+ * (tshark, measured; callwright called it silent_audio, rightly: 4 runs of 16).
  */
-export const rtpengineCalleeReofferFlags = 'always-transcode codec-mask-all codec-transcode-opus';
+export const rtpengineCalleeReofferFlags = 'always-transcode codec-mask-all codec-strip-CN codec-transcode-opus';
 
 /** Codecs the transcoding route may be asked for (X-Transcode header); the transcode- prefix means PCMU. */
 export const TRANSCODE_CODECS = ['PCMU', 'PCMA', 'G722'] as const;

@@ -36,9 +36,10 @@ interface Run {
   summary: any;
 }
 
-async function runScenario(name: string, steps: string): Promise<Run> {
+async function runScenario(name: string, steps: string, options = ''): Promise<Run> {
   const yaml = `name: ${name}
 target: { url: "${state.wsUrl}", domain: ${state.domain} }
+${options}
 roles:
   alice: { accounts: [{ user: "1000", password: secret1000 }] }
   bob: { accounts: [{ user: "1001", password: secret1001 }] }
@@ -154,10 +155,17 @@ describe.skipIf(skipped(missing))(named('transcoding through rtpengine, caught (
   - expect: { codec: PCMU, role: bob }
   - expect: { transcoded: true }
   - hangup: alice`;
-    const result = await runScenario('transcoding-hold', steps);
-    expect(result.run.code, result.run.stderr.slice(-3000)).toBe(0);
+    // Every call's SIP log kept (evidence of successful calls too): the SDP rtpengine answered is checked below.
+    const result = await runScenario('transcoding-hold', steps, 'options: { evidence: { sampleSuccessful: 1 } }');
+    const energy = result.samples.map((s) => `${s['role']} +${((Number(s['at_ms']) - Number(result.samples[0]?.['at_ms'])) / 1000).toFixed(1)} s: in ${s['in_packet_rate']} pkt/s, energy ${s['audio_energy_rate']}`);
+    expect(result.run.code, `${result.calls[0]?.['failure_detail']}\n${energy.join('\n')}\n${result.run.stderr.slice(-3000)}`).toBe(0);
     expect(result.steps.filter((s) => s['ok'] !== 'true')).toEqual([]);
     expect(result.calls[0]).toMatchObject({ result: 'success', transcoded: 'audio opus->PCMU; audio PCMU->opus' });
+    // rtpengine answers the callee's hold re-INVITE without comfort noise (codec-strip-CN; docs/lab.md says what CN did).
+    const sipLog = readFileSync(join(result.dir, 'sip', '1.main.log'), 'utf8');
+    const atBob = sipLog.split(/^--- /m).filter((message) => /^\S+ bob#0 received/.test(message));
+    expect(atBob.filter((message) => message.includes('a=sendonly') || message.includes('a=recvonly')).length).toBeGreaterThan(0);
+    expect(atBob.filter((message) => message.includes('CN/8000'))).toEqual([]);
   });
 
   it('expect transcoded: false fails on the transcoding route, naming the pair; a call to sip:transcode-<user> is transcoded too', async () => {
