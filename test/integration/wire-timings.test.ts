@@ -19,8 +19,11 @@ import { captureUnavailable, percentile, readWireSip, startWireCapture, wireCall
 //   setup_s         first INVITE sent -> 200 OK (to INVITE) received at the caller's WebSocket
 // On the wire: the first INVITE on that Call-ID to the server's ws port (the caller's connection:
 // through a proxy the callee's leg carries the same Call-ID), and the first 18x and the first 200
-// (CSeq INVITE) the server sent down that same connection. Done when: |csv - wire| p95 <= 5 ms for
-// pdd and setup, and invite_sent_at within 5 ms of the wire INVITE.
+// (CSeq INVITE) the server sent down that same connection. Done when: |csv - wire| p95 <= 8 ms for
+// pdd and setup, and invite_sent_at within 8 ms of the wire INVITE. Alone p95 is at most 3.8 ms; a
+// clean-clone CI run measured setup_s p95 5.4 ms (max 6.3) with the machine busy around it, so 5 ms
+// failed on scheduling noise. Stamps taken on the page's main thread (the regression this guards
+// against) were 25 ms late at p50 and 47 ms at p95.
 //
 // Its own lab (Kamailio + rtpengine, no devices) on ports 11060..11359, in its own temp dir: clear
 // of lab-scenarios (7060), mtu-sweep (7460), faults-lab (9060), lab-infra (15060/16060) and a
@@ -33,7 +36,7 @@ const PORT_BASE = 11060;
 const CALLS = 40;
 const CONCURRENCY = 5;
 const ANSWER_AFTER = '200ms';
-const TOLERANCE_MS = 5;
+const TOLERANCE_MS = 8;
 
 const inCi = Boolean(process.env['CI']) && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
 const labCore = missingLabPrerequisites([]);
