@@ -171,29 +171,27 @@ describe('buildCallResult', () => {
     expect(buildCallResult('s', call(), e, f, calm).result).toBe('success');
   });
 
-  it('fails a call whose decoded audio went silent while packets kept coming', () => {
+  /** Audio at alice from 1 s, silent from 3 s with packets still coming; `concealedSamples` of that silent second concealed. */
+  function goesSilentAt3s(concealedSamples: number) {
     const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
     established(a, b);
     stats(a, T0 + 1000, 0, 0);
     stats(a, T0 + 2000, 50, 0.5);
     stats(a, T0 + 3000, 100, 1.0);
-    stats(a, T0 + 4000, 150, 1.0);
+    stats(a, T0 + 4000, 150, 1.0, concealedSamples);
     a.endedAtMs = T0 + 9000;
-    expect(buildCallResult('s', call(), a, b, calm)).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
-    expect(buildCallResult('s', call(), a, b, calm).failureDetail).toMatch(/went silent 2\.5 s into the call \(packets still arriving\)$/);
+    return buildCallResult('s', call(), a, b, calm);
+  }
+
+  it('fails a call whose decoded audio went silent while packets kept coming', () => {
+    const result = goesSilentAt3s(0);
+    expect(result).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
+    expect(result.failureDetail).toMatch(/went silent 2\.5 s into the call \(packets still arriving\)$/);
   });
 
   it('says when the silent packets were not played at all (the receiver concealed every sample): out of line, not quiet', () => {
-    const [a, b] = [leg('a', 'alice', 'outgoing'), leg('b', 'bob', 'incoming')];
-    established(a, b);
-    stats(a, T0 + 1000, 0, 0);
-    stats(a, T0 + 2000, 50, 0.5);
-    // Every sample of the next two seconds concealed: the relay's Opus was stamped seconds late.
-    stats(a, T0 + 3000, 100, 1.0);
-    stats(a, T0 + 4000, 150, 1.0, 50 * 960);
-    stats(a, T0 + 5000, 200, 1.0, 100 * 960);
-    a.endedAtMs = T0 + 9000;
-    const result = buildCallResult('s', call(), a, b, calm);
+    // Every sample of the silent second concealed: the relay's Opus was stamped seconds late.
+    const result = goesSilentAt3s(50 * 960);
     expect(result).toMatchObject({ failureReason: 'silent_audio', audioInterruptedAtSeconds: 3 });
     expect(result.failureDetail).toContain('the receiver concealed 100% of the samples: it played none of them');
   });

@@ -323,13 +323,6 @@ export class LiteMediaSession implements Ticker {
     this.negotiate(local, audio, audio);
   }
 
-  /**
-   * The answer to our first offer, into libdatachannel. Its DTLS startup race (describeAnswerError)
-   * can close the connection while the answer is applied; then the connection is rebuilt under the
-   * description already sent (same ICE credentials, same certificate, so the same fingerprint; only
-   * the port differs, which the far end learns from our checks as a peer-reflexive candidate) and
-   * the answer applied again. Nothing on the wire changes: the far end sees one offer and one answer.
-   */
   /** The audio section libdatachannel offers (its own SDP is never sent: chromeSdp.ts writes ours). */
   private newAudioDescription(): InstanceType<typeof nodeDataChannel.Audio> {
     const audio = new nodeDataChannel.Audio('0', 'SendRecv');
@@ -341,6 +334,13 @@ export class LiteMediaSession implements Ticker {
     return audio;
   }
 
+  /**
+   * The answer to our first offer, into libdatachannel. Its DTLS startup race (describeAnswerError)
+   * can close the connection while the answer is applied; then the connection is rebuilt under the
+   * description already sent (same ICE credentials, same certificate, so the same fingerprint; only
+   * the port differs, which the far end learns from our checks as a peer-reflexive candidate) and
+   * the answer applied again. Nothing on the wire changes: the far end sees one offer and one answer.
+   */
   private async applyFirstAnswer(sdp: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -349,7 +349,6 @@ export class LiteMediaSession implements Ticker {
       } catch (error) {
         const canRebuild = this.options.certificate !== undefined && isStartupRace(error) && attempt < MAX_ANSWER_ATTEMPTS && !this.closed;
         if (!canRebuild) throw new Error(`libdatachannel refused the answer: ${describeAnswerError(error)}`);
-        this.transportRebuilds++;
         // On the leg's timeline (legs.csv): a failure after it is the lite stack's (lite_dtls_race), not the far end's.
         this.options.onTransport?.('dtls', 'startup-race');
         await this.rebuildTransport();
@@ -363,16 +362,9 @@ export class LiteMediaSession implements Ticker {
    * retransmitting to the address it already has, and the handshake completes with the new one.
    */
   private async rebuildTransport(): Promise<void> {
-    const oldTrack = this.track;
-    const oldPc = this.pc;
     const port = this.transport?.port;
     this.trackClosed();
-    try {
-      oldTrack?.close();
-      oldPc?.close();
-    } catch {
-      // already closed by the race
-    }
+    this.releaseNative();
     for (const samePort of port === undefined ? [false] : [true, false]) {
       const pc = this.newPeerConnection(samePort ? port : undefined);
       this.attachTrack(pc.addTrack(this.newAudioDescription()));
@@ -385,12 +377,7 @@ export class LiteMediaSession implements Ticker {
         // the port is not free yet: any port, which the far end learns from our checks
       }
       this.trackClosed();
-      try {
-        this.track?.close();
-        pc.close();
-      } catch {
-        // closing anyway
-      }
+      this.releaseNative();
     }
   }
 
@@ -412,9 +399,6 @@ export class LiteMediaSession implements Ticker {
     }, CANDIDATES_AFTER_MS);
     timer.unref?.();
   }
-
-  /** Times a first answer needed a rebuilt connection (libdatachannel's DTLS startup race). */
-  transportRebuilds = 0;
 
   /**
    * The far end's offer (initial INVITE or a re-INVITE): our answer, Chromium's
@@ -973,6 +957,12 @@ export class LiteMediaSession implements Ticker {
   }
 }
 
+/** How long an answerer waits for the offerer's checks before it checks the offer's candidates itself. */
+const CANDIDATES_AFTER_MS = 2000;
+
+/** A first answer is applied at most this many times (each after a rebuilt connection). */
+const MAX_ANSWER_ATTEMPTS = 3;
+
 /**
  * libdatachannel 0.24.5 (node-datachannel 0.33.4) starts DTLS as soon as ICE
  * connects, which can be inside setRemoteDescription when the far end's checks
@@ -981,19 +971,13 @@ export class LiteMediaSession implements Ticker {
  * candidates of the answer find no ICE transport. Fixed upstream by
  * libdatachannel commit 93f4373 ("Fix DTLS startup ordering"), not released.
  */
-/** How long an answerer waits for the offerer's checks before it checks the offer's candidates itself. */
-const CANDIDATES_AFTER_MS = 2000;
-
-/** A first answer is applied at most this many times (each after a rebuilt connection). */
-const MAX_ANSWER_ATTEMPTS = 3;
-
 function isStartupRace(error: unknown): boolean {
   return (error instanceof Error ? error.message : String(error)).includes('without ICE transport');
 }
 
 function describeAnswerError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.includes('without ICE transport')
+  return isStartupRace(error)
     ? `${message} (DTLS failed while the answer was applied: libdatachannel 0.24.5's DTLS startup race, fixed upstream in commit 93f4373)`
     : message;
 }
